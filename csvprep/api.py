@@ -1,0 +1,153 @@
+"""Library entry points: check, clean (DataFrames) and clean_file (streamed to disk)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .errors import OutputError
+from .reader import CHUNK_BYTES, LINE, CsvReader, Source
+from .report import Report
+from .schema import Schema, load_schema
+from .types import Context
+from .validate import ISSUE_SCHEMA, Processed, Validator, issues_frame
+from .writer import CsvSink, write_text
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class Result:
+    """The outcome of `clean`: clean and rejected rows as DataFrames, plus the report."""
+
+    clean: pl.DataFrame
+    rejects: pl.DataFrame
+    report: Report
+
+
+def resolve_schema(object: str | None = None, schema: Schema | str | os.PathLike | None = None,
+                   connector: str | None = None) -> Schema | None:
+    """The schema to use: a Schema, a schema file, a built-in object, or None (structure only)."""
+    if isinstance(schema, Schema):
+        return schema
+    if schema is not None:
+        return load_schema(path=schema)
+    if object:
+        return load_schema(object, connector)
+    return None
+
+
+def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike | None,
+         connector: str | None, encoding: str | None, delimiter: str | None, region: str | None,
+         phone_format: str | None, chunk_bytes: int, progress: Progress | None
+         ) -> tuple[Report, Validator, Iterator[Processed]]:
+    resolved = resolve_schema(object, schema, connector)
+    reader = CsvReader(source, encoding=encoding, delimiter=delimiter, chunk_bytes=chunk_bytes)
+    info = reader.info
+    validator = Validator(resolved, info.header, info.header_line, Context(region, phone_format))
+    report = Report(
+        file=info.name, encoding=info.encoding.name, delimiter=info.dialect.delimiter,
+        object=resolved.object if resolved else None, connector=resolved.connector if resolved else None,
+        encoding_confidence=info.encoding.confidence)
+
+    def batches() -> Iterator[Processed]:
+        issues = [issues_frame(info.issues + validator.header_issues())]
+        for batch in reader.batches():
+            done = validator.process(batch)
+            report.read += done.read
+            report.clean += done.clean.height
+            report.rejected += done.rejects.height
+            issues.append(done.issues)
+            if progress:
+                progress(batch.bytes_done, info.size)
+            yield done
+        report.issues = pl.concat(issues).cast(ISSUE_SCHEMA)
+
+    return report, validator, batches()
+
+
+def check(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
+          connector: str | None = None, *, encoding: str | None = None, delimiter: str | None = None,
+          region: str | None = None, phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
+          progress: Progress | None = None) -> Report:
+    """Validate a CSV (path, file object or DataFrame) and return the report; writes nothing."""
+    report, _, batches = _run(source, object, schema, connector, encoding, delimiter, region,
+                              phone_format, chunk_bytes, progress)
+    for _ in batches:
+        pass
+    return report
+
+
+def clean(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
+          connector: str | None = None, *, encoding: str | None = None, delimiter: str | None = None,
+          region: str | None = None, phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
+          progress: Progress | None = None) -> Result:
+    """Validate and normalise in memory: clean rows, rejected rows (with `_line`, `_reasons`) and report."""
+    report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
+                                      phone_format, chunk_bytes, progress)
+    parts = list(batches)
+    cols = validator.output_columns
+    clean_df = pl.concat([p.clean for p in parts]) if parts else pl.DataFrame(schema={c: pl.String for c in cols})
+    rejects = pl.concat([p.rejects for p in parts]) if parts else pl.DataFrame()
+    return Result(clean_df, rejects, report)
+
+
+def default_rejects_path(output: str | os.PathLike) -> Path:
+    """OUT minus its extension plus `.rejects.csv`."""
+    out = Path(output)
+    return out.with_name(out.stem + ".rejects.csv") if out.suffix else out.with_name(out.name + ".rejects.csv")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str | None = None,
+               schema: Schema | str | os.PathLike | None = None, connector: str | None = None, *,
+               rejects: str | os.PathLike | None = None, report_path: str | os.PathLike | None = None,
+               encoding: str | None = None, delimiter: str | None = None, region: str | None = None,
+               phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
+               progress: Progress | None = None) -> Report:
+    """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, report to JSON."""
+    out = Path(output)
+    rej = Path(rejects) if rejects else default_rejects_path(out)
+    src = Path(source)
+    targets = [("output", out), ("rejects", rej)] + ([("report", Path(report_path))] if report_path else [])
+    for label, target in targets:
+        if _same_file(src, target):
+            raise OutputError(f"{target}: the {label} file would overwrite the input: choose another name")
+    if len({str(t.resolve()) for _, t in targets}) != len(targets):
+        raise OutputError("the output, rejects and report paths must differ")
+    report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
+                                      phone_format, chunk_bytes, progress)
+    sinks: list[CsvSink] = []
+    try:
+        clean_sink = CsvSink(out, validator.output_columns)
+        sinks.append(clean_sink)
+        reject_sink = CsvSink(rej, [LINE, "_reasons", *validator.header, "_raw"])
+        sinks.append(reject_sink)
+        for done in batches:
+            clean_sink.write(done.clean)
+            reject_sink.write(done.rejects)
+        report.outputs = {"clean": str(out), "rejects": str(rej)}
+        if report_path:
+            report.outputs["report"] = str(report_path)
+            write_text(report_path, report.to_json() + "\n")
+        for sink in sinks:
+            sink.commit()
+    except BaseException:
+        for sink in sinks:
+            sink.discard()
+        raise
+    return report
+
+
+def write_report(report: Report, path: str | os.PathLike) -> None:
+    """Write the JSON report atomically."""
+    write_text(path, report.to_json() + "\n")

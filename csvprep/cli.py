@@ -1,0 +1,239 @@
+"""The `csvprep` command: a thin click layer over the library."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from . import api
+from .errors import CsvprepError
+from .report import Report
+from .schema import list_objects, load_schema
+
+
+def _fail(message: str) -> click.ClickException:
+    exc = click.ClickException(message)
+    exc.exit_code = 2
+    return exc
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library exceptions into one-line messages with exit code 2, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CsvprepError as exc:
+            raise _fail(str(exc))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise _fail("interrupted")
+        except MemoryError:
+            raise _fail("out of memory: try a smaller --chunk-size")
+        except Exception as exc:  # noqa: BLE001 - the CLI promises no traceback
+            if os.environ.get("CSVPREP_DEBUG"):
+                raise
+            raise _fail(f"internal error ({type(exc).__name__}: {exc}); set CSVPREP_DEBUG=1 for details")
+    return wrapper
+
+
+def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by check and clean."""
+    for opt in reversed([
+        click.option("--object", "-O", "object_", metavar="NAME", help="Object to validate against (see `csvprep objects`)."),
+        click.option("--connector", "-c", metavar="NAME", help="Connector of the object (default: marketing)."),
+        click.option("--schema", "-s", "schema_path", type=click.Path(dir_okay=False), help="Use this schema YAML file."),
+        click.option("--encoding", "-e", help="Input encoding (default: detected)."),
+        click.option("--delimiter", "-d", help="Input delimiter, e.g. ',' or '\\t' (default: detected)."),
+        click.option("--region", help="Default phone region, e.g. US, GB (overrides the schema)."),
+        click.option("--phone-format", type=click.Choice(["E164", "INTERNATIONAL", "NATIONAL"], case_sensitive=False),
+                     help="Phone output format (overrides the schema)."),
+        click.option("--strict", is_flag=True, help="Warnings also make the exit code 1."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stderr."),
+        click.option("--chunk-size", default="32MB", show_default=True, metavar="SIZE",
+                     help="Bytes read per batch; memory use grows with it."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def parse_size(text: str) -> int:
+    """'32MB' -> bytes."""
+    t = text.strip().upper().replace(" ", "")
+    for unit, mult in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
+        if t.endswith(unit):
+            t, m = t[: -len(unit)], mult
+            break
+    else:
+        m = 1
+    try:
+        value = int(float(t) * m)
+    except ValueError:
+        raise _fail(f"not a size: {text!r} (use e.g. 32MB)")
+    if value <= 0:
+        raise _fail(f"size must be positive: {text!r}")
+    return value
+
+
+@contextlib.contextmanager
+def progress_bar(quiet: bool) -> Iterator[api.Progress | None]:
+    """A rich progress bar on stderr when it is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+
+    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("csv", total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def exit_code(report: Report, strict: bool) -> int:
+    """0 clean, 1 data errors (or warnings with --strict)."""
+    if report.errors or (strict and report.warnings):
+        return 1
+    return 0
+
+
+def common_kwargs(o: dict[str, Any]) -> dict[str, Any]:
+    return dict(object=o["object_"], schema=o["schema_path"], connector=o["connector"], encoding=o["encoding"],
+                delimiter=o["delimiter"], region=o["region"], phone_format=o["phone_format"],
+                chunk_bytes=parse_size(o["chunk_size"]))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="csvprep")
+def cli() -> None:
+    """Pre-flight checks and cleanup for CSV files headed to a bulk API.
+
+    \b
+    Example:
+        csvprep check contacts.csv --object contact
+        csvprep clean contacts.csv --object contact -o clean.csv
+    """
+
+
+@cli.command()
+@click.argument("file", type=click.Path(allow_dash=False))
+@input_options
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: human summary; json: the full report.")
+@handle_errors
+def check(file: str, fmt: str, **o: Any) -> None:
+    """Check FILE and report issues; writes no files.
+
+    Exit code: 0 no errors, 1 data errors found, 2 could not run.
+
+    \b
+    Example:
+        csvprep check sample-data/contact.tsv --object contact
+        csvprep check export.csv -O contact --format json > report.json
+    """
+    with progress_bar(o["quiet"] or fmt == "json") as progress:
+        report = api.check(file, progress=progress, **common_kwargs(o))
+    click.echo(report.to_json() if fmt == "json" else report.to_text())
+    sys.exit(exit_code(report, o["strict"]))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(allow_dash=False))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Clean CSV to write.")
+@click.option("--rejects", "-r", type=click.Path(dir_okay=False), help="Rejected rows (default: OUT.rejects.csv).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@input_options
+@handle_errors
+def clean(file: str, output: str, rejects: str | None, report_path: str | None, **o: Any) -> None:
+    """Write a clean copy of FILE for the bulk endpoint, plus rejected rows.
+
+    The clean file is UTF-8, comma-separated, with the target field names as header.
+    Rejected rows keep their original values, with `_line` and `_reasons` columns.
+
+    \b
+    Example:
+        csvprep clean sample-data/contact.tsv --object contact -o out/contact.csv
+        csvprep clean export.csv -O contact -o clean.csv --rejects bad.csv --report report.json
+    """
+    with progress_bar(o["quiet"]) as progress:
+        report = api.clean_file(file, output, rejects=rejects, report_path=report_path, progress=progress,
+                                **common_kwargs(o))
+    if not o["quiet"]:
+        click.echo(report.to_text(limit=10), err=True)
+    sys.exit(exit_code(report, o["strict"]))
+
+
+@cli.command()
+@click.option("--connector", "-c", metavar="NAME", help="Only this connector.")
+@handle_errors
+def objects(connector: str | None) -> None:
+    """List the built-in objects of every connector.
+
+    \b
+    Example:
+        csvprep objects
+        csvprep objects --connector marketing
+    """
+    rows = list_objects(connector)
+    if not rows:
+        raise _fail(f"no objects for connector {connector!r}: run `csvprep objects` to see all")
+    for conn, obj, desc in rows:
+        click.echo(f"{conn:<16} {obj:<16} {desc}")
+
+
+@cli.group()
+def schema() -> None:
+    """Show and create schemas.
+
+    \b
+    Example:
+        csvprep schema show contact
+    """
+
+
+@schema.command("show")
+@click.argument("object_name", metavar="OBJECT")
+@click.option("--connector", "-c", metavar="NAME", help="Connector of the object (default: marketing).")
+@click.option("--schema", "-s", "schema_path", type=click.Path(dir_okay=False), help="Show this schema file instead.")
+@handle_errors
+def schema_show(object_name: str, connector: str | None, schema_path: str | None) -> None:
+    """Print the fields of OBJECT's schema as a table.
+
+    \b
+    Example:
+        csvprep schema show contact
+        csvprep schema show Contact --connector salesforce
+    """
+    s = load_schema(path=schema_path) if schema_path else load_schema(object_name, connector)
+    click.echo(f"{s.connector}/{s.object}" + (f": {s.description}" if s.description else ""))
+    if s.key:
+        click.echo(f"key: {', '.join(s.key)}")
+    head = ("field", "type", "req", "max", "aliases / options")
+    rows = []
+    for f in s.fields:
+        extra = ", ".join(f.aliases)
+        opts = " ".join(f"{k}={v}" for k, v in f.options.items())
+        if f.choices:
+            opts = (opts + " choices=" + "|".join(f.choices)).strip()
+        rows.append((f.name, f.type, "yes" if f.required else "", str(f.max_length or ""),
+                     "; ".join(x for x in (extra, opts) if x)))
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    for r in [head, *rows]:
+        click.echo("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
+    for r in s.rules:
+        click.echo(f"rule: {r.type}({', '.join(r.fields)}) -> {r.severity}")
+
+
+def main() -> None:  # pragma: no cover
+    cli()

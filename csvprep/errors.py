@@ -1,0 +1,35 @@
+"""Exceptions meaning "csvprep cannot proceed"; data problems are issues, not exceptions."""
+from __future__ import annotations
+
+
+class CsvprepError(Exception):
+    """csvprep could not run."""
+
+    exit_code = 2
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+
+class InputError(CsvprepError):
+    """The input file cannot be read."""
+
+
+class EncodingError(InputError):
+    """The input file is not in the detected or given encoding."""
+
+
+class SchemaError(CsvprepError):
+    """The schema file is invalid."""
+
+
+class UnknownObjectError(CsvprepError):
+    """No built-in schema has that name."""
+
+
+class OutputError(CsvprepError):
+    """An output file cannot be written."""
+
+
+class ConnectorError(CsvprepError):
+    """A connector (database, form definition) could not be read."""

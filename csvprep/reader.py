@@ -1,0 +1,384 @@
+"""Read any CSV source into batches of text frames keyed by physical line number."""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Union
+
+import polars as pl
+
+from .errors import EncodingError, InputError
+from .sniff import SAMPLE_BYTES, Dialect, Encoding, detect_dialect, detect_encoding
+
+Source = Union[str, os.PathLike, IO[bytes], IO[str], bytes, pl.DataFrame]
+LINE = "_line"
+RAW = "_raw"
+CHUNK_BYTES = 32 << 20
+BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String}
+
+
+@dataclass
+class ReadInfo:
+    """What was learned about the source before reading its rows."""
+
+    name: str
+    encoding: Encoding
+    dialect: Dialect
+    header: list[str]
+    raw_header: list[str]
+    header_line: int
+    size: int | None
+    issues: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """Well-formed rows (`_line` + one text column per header) and structurally bad rows."""
+
+    rows: pl.DataFrame
+    bad: pl.DataFrame
+    bytes_done: int
+
+
+def _empty_bad() -> pl.DataFrame:
+    return pl.DataFrame(schema=BAD_SCHEMA)
+
+
+def _open_path(path: Path) -> IO[bytes]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file: check the path")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})")
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, not a file: give a CSV file inside it")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is not a regular file (pipe or device): save it to a file first")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open it ({exc.strerror}): check its permissions")
+
+
+def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """Give blank and repeated header cells unique names, with an issue for each."""
+    names: list[str] = []
+    issues: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, cell in enumerate(raw, start=1):
+        name = " ".join(cell.split())
+        if not name:
+            name = f"column_{i}"
+            issues.append(_issue(line, name, cell, "header.blank", "warning",
+                                 f"column {i} has no name; it is called {name!r} here", name))
+        elif name in seen:
+            new = f"{name}_{i}"
+            issues.append(_issue(line, name, cell, "header.duplicate", "warning",
+                                 f"column {i} repeats the name {name!r}; it is called {new!r} here", new))
+            name = new
+        seen.add(name)
+        names.append(name)
+    return names, issues
+
+
+def _issue(line: int | None, column: str | None, value: str | None, code: str, severity: str,
+           message: str, fixed: str | None = None) -> dict[str, Any]:
+    return {"line": line, "column": column, "value": value, "code": code,
+            "severity": severity, "message": message, "fixed": fixed}
+
+
+class CsvReader:
+    """Detects encoding, dialect and header, then yields row batches in bounded memory."""
+
+    def __init__(self, source: Source, encoding: str | None = None, delimiter: str | None = None,
+                 chunk_bytes: int = CHUNK_BYTES, name: str | None = None) -> None:
+        self.chunk_bytes = chunk_bytes
+        self._frame: pl.DataFrame | None = None
+        self._path: Path | None = None
+        self._data: bytes | None = None
+        self._text: str | None = None
+        if isinstance(source, pl.DataFrame):
+            self._frame = source
+            self.info = self._frame_info(source, name or "<DataFrame>")
+            return
+        if isinstance(source, (str, os.PathLike)):
+            self._path = Path(source)
+            with _open_path(self._path) as fh:
+                sample = fh.read(SAMPLE_BYTES)
+            size = self._path.stat().st_size
+            label = name or str(source)
+        elif isinstance(source, (bytes, bytearray)):
+            self._data = bytes(source)
+            sample, size, label = self._data[:SAMPLE_BYTES], len(self._data), name or "<bytes>"
+        elif isinstance(source, io.TextIOBase) or (hasattr(source, "read") and isinstance(getattr(source, "encoding", None), str)):
+            self._text = source.read()
+            sample, size, label = b"", len(self._text), name or getattr(source, "name", "<text>")
+        elif hasattr(source, "read"):
+            data = source.read()
+            if isinstance(data, str):
+                self._text = data
+                sample, size = b"", len(data)
+            else:
+                self._data = bytes(data)
+                sample, size = self._data[:SAMPLE_BYTES], len(self._data)
+            label = name or str(getattr(source, "name", "<stream>"))
+        else:
+            raise InputError(f"cannot read a {type(source).__name__}: give a path, a file object or a polars DataFrame")
+        self.name = label
+        if self._text is not None:
+            enc = Encoding("utf-8", "text", 1.0)
+            if not self._text.strip():
+                raise InputError(f"{label}: the input is empty: there is no header row")
+        else:
+            if size == 0 or not sample.strip(b"\x00\t\r\n \xef\xbb\xbf\xff\xfe"):
+                raise InputError(f"{label}: the file is empty: there is no header row")
+            enc = detect_encoding(sample, encoding)
+        self.encoding = enc
+        text_sample = self._decode_sample(sample) if self._text is None else self._text[:SAMPLE_BYTES]
+        text_sample = text_sample.replace("\r\n", "\n").replace("\r", "\n")
+        if not text_sample.strip():
+            raise InputError(f"{label}: the file is empty: there is no header row")
+        dialect = detect_dialect(text_sample, delimiter)
+        self.info = ReadInfo(label, enc, dialect, [], [], 0, size)
+        self._batches = self._read_records()
+        self._first = next(self._batches, None)
+
+    # -- sources -----------------------------------------------------------------------------
+    def _frame_info(self, frame: pl.DataFrame, label: str) -> ReadInfo:
+        raw = [str(c) for c in frame.columns]
+        header, issues = dedupe_header(raw, 1)
+        self.name = label
+        return ReadInfo(label, Encoding("utf-8", "dataframe"), Dialect(","), header, raw, 1, None, issues)
+
+    def _decode_sample(self, sample: bytes) -> str:
+        try:
+            return codecs.getincrementaldecoder(self.encoding.name)().decode(sample[self.encoding.bom:], final=False)
+        except UnicodeDecodeError as exc:
+            raise self._decode_error(exc, sample[self.encoding.bom:], 0)
+
+    def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, lines_before: int) -> EncodingError:
+        line = lines_before + chunk[: exc.start].count(b"\n") + 1
+        bad = chunk[exc.start: exc.start + 1].hex()
+        hint = "try --encoding cp1252 (or latin-1)" if self.encoding.name.startswith("utf") else "try --encoding utf-8"
+        return EncodingError(
+            f"{self.name}: byte 0x{bad} on line {line} is not valid {self.encoding.name}: {hint}")
+
+    def _byte_chunks(self) -> Iterator[tuple[bytes, int]]:
+        if self._data is not None:
+            data = self._data[self.encoding.bom:]
+            for start in range(0, len(data), self.chunk_bytes):
+                yield data[start: start + self.chunk_bytes], min(len(data), start + self.chunk_bytes)
+            return
+        assert self._path is not None
+        with _open_path(self._path) as fh:
+            fh.seek(self.encoding.bom)
+            done = self.encoding.bom
+            while True:
+                chunk = fh.read(self.chunk_bytes)
+                if not chunk:
+                    return
+                done += len(chunk)
+                yield chunk, done
+
+    def _text_chunks(self) -> Iterator[tuple[str, int, bool]]:
+        """Decoded text in chunks, with bytes consumed and whether it is the last chunk."""
+        if self._text is not None:
+            yield self._text, len(self._text), True
+            return
+        decoder = codecs.getincrementaldecoder(self.encoding.name)(errors="strict")
+        lines_before = 0
+        done = 0
+        for chunk, done in self._byte_chunks():
+            try:
+                text = decoder.decode(chunk, final=False)
+            except UnicodeDecodeError as exc:
+                raise self._decode_error(exc, chunk, lines_before)
+            lines_before += chunk.count(b"\n")
+            yield text, done, False
+        try:
+            tail = decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(f"{self.name}: the file ends in the middle of a {self.encoding.name} character: "
+                                f"it may be truncated, or try --encoding cp1252") from exc
+        yield tail, done, True
+
+    # -- records -----------------------------------------------------------------------------
+    def _csv_kwargs(self) -> dict[str, Any]:
+        d = self.info.dialect
+        kw: dict[str, Any] = {"delimiter": d.delimiter, "strict": False}
+        if d.quotechar:
+            kw["quotechar"] = d.quotechar
+        else:
+            kw["quoting"] = csv.QUOTE_NONE
+        if d.escapechar:
+            kw["escapechar"] = d.escapechar
+        return kw
+
+    def _split_records(self, lines: list[str], first_line: int, final: bool
+                       ) -> tuple[pl.DataFrame, list[str], list[dict[str, Any]]]:
+        """Group physical lines into records; return (records, lines to carry, issues)."""
+        d = self.info.dialect
+        n = len(lines)
+        text = pl.Series(RAW, lines, dtype=pl.String)
+        line_no = pl.int_range(first_line, first_line + n, eager=True).alias(LINE)
+        issues: list[dict[str, Any]] = []
+        slow_from = n
+        if d.escapechar:
+            slow_from = 0
+        elif d.quotechar and n:
+            odd = (text.str.count_matches(d.quotechar, literal=True) % 2) == 1
+            if odd.any():
+                slow_from = int(odd.arg_true()[0])
+        fast = pl.DataFrame([line_no[:slow_from], text[:slow_from]])
+        parts = [self._parse_single_lines(fast)]
+        carry: list[str] = []
+        if slow_from < n:
+            rows: list[tuple[int, str, list[str]]] = []
+            sentinel = "\x00csvprep-sentinel\x00"
+            tail = lines[slow_from:]
+            reader = csv.reader((ln + "\n" for ln in [*tail, sentinel]), **self._csv_kwargs())
+            consumed = 0
+            for record in reader:
+                start, consumed = consumed, reader.line_num
+                if consumed > len(tail):  # the sentinel was reached
+                    if consumed - start > 1 or record != [sentinel]:
+                        if not final:
+                            carry = tail[start:]
+                        else:
+                            raw = "\n".join(tail[start:])
+                            rows.append((first_line + slow_from + start, raw, None))  # type: ignore[arg-type]
+                    break
+                raw = "\n".join(tail[start:consumed])
+                rows.append((first_line + slow_from + start, raw, record))
+            parts.append(pl.DataFrame(
+                {LINE: [r[0] for r in rows], RAW: [r[1] for r in rows], "fields": [r[2] for r in rows]},
+                schema={LINE: pl.Int64, RAW: pl.String, "fields": pl.List(pl.String)}))
+        return pl.concat(parts), carry, issues
+
+    def _parse_single_lines(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Split one-line records: plain ones with polars, quoted ones with the csv module."""
+        d = self.info.dialect
+        frame = frame.with_columns(pl.col(LINE).cast(pl.Int64))
+        if d.quotechar:
+            has_quote = frame[RAW].str.contains(d.quotechar, literal=True)
+        else:
+            has_quote = pl.Series([False] * frame.height, dtype=pl.Boolean)
+        plain = frame.filter(~has_quote).with_columns(fields=pl.col(RAW).str.split(d.delimiter))
+        quoted = frame.filter(has_quote)
+        if quoted.height == 0:
+            return plain
+        raws = quoted[RAW].to_list()
+        reader = csv.reader(raws, **self._csv_kwargs())
+        fields: list[list[str] | None] = []
+        try:
+            for i, record in enumerate(reader):
+                if reader.line_num != i + 1:
+                    raise csv.Error("record spans lines")
+                fields.append(record)
+        except csv.Error:
+            fields = []
+            for raw in raws:
+                fields.append(next(csv.reader([raw], **self._csv_kwargs()), []))
+        if len(fields) != len(raws):  # a trailing empty record
+            fields = [next(csv.reader([raw], **self._csv_kwargs()), []) for raw in raws]
+        quoted = quoted.with_columns(fields=pl.Series(fields, dtype=pl.List(pl.String)))
+        return pl.concat([plain, quoted]).sort(LINE)
+
+    def _read_records(self) -> Iterator[Batch]:
+        """Yield the header-less batches; sets the header on the first one."""
+        carry = ""
+        hold_cr = ""
+        next_line = 1
+        header_done = False
+        for text, done, final in self._text_chunks():
+            buf = hold_cr + carry + text
+            hold_cr = ""
+            if not final and buf.endswith("\r"):
+                buf, hold_cr = buf[:-1], "\r"
+            if "\r" in buf:
+                buf = buf.replace("\r\n", "\n").replace("\r", "\n")
+            lines = buf.split("\n")
+            if final:
+                if lines and lines[-1] == "":
+                    lines.pop()
+                tail = ""
+            else:
+                tail = lines.pop()
+            records, carried, issues = self._split_records(lines, next_line, final)
+            next_line += len(lines) - len(carried)
+            carry = "\n".join([*carried, tail]) if carried else tail
+            if not header_done:
+                records, issues = self._take_header(records, issues)
+                if records is None:
+                    if final:
+                        raise InputError(f"{self.name}: the file has no header row: it holds only blank lines")
+                    continue
+                header_done = True
+            batch = self._to_batch(records, issues, done)
+            if batch.rows.height or batch.bad.height or final:
+                yield batch
+        if not header_done:
+            raise InputError(f"{self.name}: the file has no header row")
+
+    def _take_header(self, records: pl.DataFrame, issues: list[dict[str, Any]]):
+        blank = records["fields"].list.eval(pl.element().str.strip_chars() == "").list.all()
+        blank = blank.fill_null(True)
+        non_blank = (~blank).arg_true()
+        if len(non_blank) == 0:
+            return None, issues
+        first = int(non_blank[0])
+        row = records.row(first, named=True)
+        if row["fields"] is None:  # unterminated quote in the header itself
+            raise InputError(f"{self.name}: the header row has a quote that is never closed: "
+                             "check the first line, or try --delimiter")
+        raw_header = list(row["fields"])
+        header, header_issues = dedupe_header(raw_header, row[LINE])
+        if first:
+            header_issues.insert(0, _issue(row[LINE], None, None, "header.blank_lines_skipped", "warning",
+                                           f"{first} blank line(s) before the header were skipped"))
+        self.info.header, self.info.raw_header, self.info.header_line = header, raw_header, row[LINE]
+        self.info.issues.extend(header_issues)
+        return records.slice(first + 1), issues
+
+    def _to_batch(self, records: pl.DataFrame, issues: list[dict[str, Any]], done: int) -> Batch:
+        width = len(self.info.header)
+        n = pl.col("fields").list.len()
+        blank = pl.col("fields").list.eval(pl.element().str.strip_chars() == "").list.all()
+        records = records.with_columns(
+            code=pl.when(pl.col("fields").is_null()).then(pl.lit("row.unterminated_quote"))
+            .when(blank).then(pl.lit("row.blank"))
+            .when(n < width).then(pl.lit("row.missing_cells"))
+            .when(n > width).then(pl.lit("row.extra_cells"))
+        )
+        good = records.filter(pl.col("code").is_null())
+        rows = good.select(
+            LINE, *[pl.col("fields").list.get(i).alias(name) for i, name in enumerate(self.info.header)]
+        )
+        bad = records.filter(pl.col("code").is_not_null()).select(
+            LINE, RAW, "code",
+            message=pl.when(pl.col("code") == "row.blank").then(pl.lit("the row is blank"))
+            .when(pl.col("code") == "row.unterminated_quote")
+            .then(pl.lit("a quoted cell opened on this line is never closed"))
+            .otherwise(pl.format("the row has {} cells but the header has " + str(width), n)),
+        )
+        return Batch(rows, bad.cast(BAD_SCHEMA), done)
+
+    def batches(self) -> Iterator[Batch]:
+        """Yield every batch of rows once."""
+        if self._frame is not None:
+            frame = self._frame
+            cols = [pl.col(c).cast(pl.String).alias(h) for c, h in zip(frame.columns, self.info.header)]
+            rows = frame.select(cols).with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+            yield Batch(rows, _empty_bad(), 0)
+            return
+        if self._first is not None:
+            yield self._first
+            self._first = None
+        yield from self._batches

@@ -1,0 +1,101 @@
+"""The report of a run: counts, detected format and every issue with its place."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .validate import ISSUE_SCHEMA, empty_issues
+
+
+@dataclass
+class Report:
+    """What csvprep found: `ok` is true when no issue is an error."""
+
+    file: str
+    encoding: str
+    delimiter: str
+    object: str | None
+    read: int = 0
+    clean: int = 0
+    rejected: int = 0
+    issues: pl.DataFrame = field(default_factory=empty_issues)
+    connector: str | None = None
+    encoding_confidence: float | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no issue is an error."""
+        return self.errors == 0
+
+    @property
+    def errors(self) -> int:
+        """Number of error issues."""
+        return int((self.issues["severity"] == "error").sum())
+
+    @property
+    def warnings(self) -> int:
+        """Number of warning issues."""
+        return int((self.issues["severity"] == "warning").sum())
+
+    def counts(self) -> dict[str, int]:
+        """Issues per code, most frequent first."""
+        if self.issues.height == 0:
+            return {}
+        c = self.issues.group_by("code").len().sort(["len", "code"], descending=[True, False])
+        return dict(zip(c["code"].to_list(), c["len"].to_list()))
+
+    def as_rows(self) -> list[list[Any]]:
+        """[line, column, code] per issue: short to assert on in tests."""
+        return [list(r) for r in self.issues.select("line", "column", "code").iter_rows()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape documented in the README."""
+        out = {
+            "ok": self.ok, "file": self.file, "encoding": self.encoding, "delimiter": self.delimiter,
+            "object": self.object,
+            "rows": {"read": self.read, "clean": self.clean, "rejected": self.rejected},
+            "issues": self.issues.select(list(ISSUE_SCHEMA)).to_dicts(),
+        }
+        if self.connector:
+            out["connector"] = self.connector
+        if self.outputs:
+            out["outputs"] = self.outputs
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_text(self, limit: int = 20) -> str:
+        """A short human summary: counts per code and the first issues with their lines."""
+        what = f" as {self.connector}/{self.object}" if self.object else " (structure only)"
+        enc = self.encoding + (f", confidence {self.encoding_confidence:.2f}"
+                               if self.encoding_confidence is not None and self.encoding_confidence < 1 else "")
+        lines = [
+            f"{self.file}{what}: {enc}, delimiter {self.delimiter!r}",
+            f"rows: {self.read} read, {self.clean} clean, {self.rejected} rejected",
+            f"issues: {self.errors} error(s), {self.warnings} warning(s)",
+        ]
+        counts = self.counts()
+        if counts:
+            sev = dict(self.issues.select("code", "severity").unique("code").iter_rows())
+            width = max(len(c) for c in counts)
+            lines.append("")
+            lines += [f"  {n:>7}  {code:<{width}}  {sev[code]}" for code, n in counts.items()]
+            lines.append("")
+            shown = self.issues.head(limit)
+            for r in shown.iter_rows(named=True):
+                where = f"line {r['line']}" if r["line"] is not None else "file"
+                col = f", {r['column']}" if r["column"] else ""
+                val = f" {r['value']!r}" if r["value"] not in (None, "") else ""
+                fix = f" -> {r['fixed']!r}" if r["fixed"] else ""
+                lines.append(f"{where}{col}: {r['severity']} {r['code']}:{val}{fix} {r['message']}")
+            if self.issues.height > limit:
+                lines.append(f"... and {self.issues.height - limit} more (use --format json for all)")
+        for name, value in self.outputs.items():
+            lines.append(f"{name}: {value}")
+        return "\n".join(lines)

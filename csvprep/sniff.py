@@ -1,0 +1,208 @@
+"""Encoding and dialect detection from a bounded sample of the input."""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+import chardet
+
+from .errors import EncodingError, InputError
+
+SAMPLE_BYTES = 1 << 20
+DIALECT_SAMPLE_LINES = 200
+DELIMITERS = (",", "\t", ";", "|", "^", "`", ":")
+QUOTES = ('"', "'", "|")
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel/Office file"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"PAR1", "a Parquet file"),
+)
+# Single-byte encodings chardet confuses with each other on short Western text.
+_WESTERN = {
+    "windows-1250", "windows-1252", "iso-8859-1", "iso8859-1", "iso-8859-2", "iso8859-2",
+    "iso8859-3", "iso-8859-3", "iso8859-15", "iso-8859-15", "iso8859-9", "iso-8859-9",
+    "windows-1254", "mac-roman", "macroman", "cp1250", "cp1252", "latin-1", "ascii",
+}
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The encoding a file is read with, how it was found and the BOM to skip."""
+
+    name: str
+    source: str  # "bom", "utf-8", "chardet", "given"
+    confidence: float | None = None
+    bom: int = 0
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How the fields of a record are separated and quoted."""
+
+    delimiter: str
+    quotechar: str | None = '"'
+    escapechar: str | None = None
+
+
+def check_binary(sample: bytes) -> None:
+    """Raise InputError when the sample is clearly not text."""
+    for magic, what in _MAGIC:
+        if sample.startswith(magic):
+            raise InputError(f"this looks like {what}, not a CSV file: export it as CSV first")
+    if not sample:
+        return
+    controls = sum(sample.count(bytes([b])) for b in (*range(0, 9), *range(14, 32)))
+    ratio = controls / len(sample)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        utf8 = True
+    except UnicodeDecodeError:
+        utf8 = False
+    if ratio > 0.3 or (ratio > 0.05 and not utf8):
+        raise InputError("this looks like a binary file, not CSV text: check the file name")
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """Recognise BOM-less UTF-16 by its pattern of zero bytes."""
+    n = min(len(sample), 4096) // 2 * 2
+    if n < 4:
+        return None
+    even, odd = sample[0:n:2], sample[1:n:2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd > 0.3 and zeros_even < 0.05:
+        return "utf-16-le"
+    if zeros_even > 0.3 and zeros_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(sample: bytes, given: str | None = None) -> Encoding:
+    """BOM first, then strict UTF-8, then chardet on the sample; `given` overrides."""
+    bom = 0
+    for mark, name in _BOMS:
+        if sample.startswith(mark):
+            bom = len(mark)
+            if given is None:
+                return Encoding(name, "bom", 1.0, bom)
+            break
+    if given is not None:
+        try:
+            name = codecs.lookup(given).name
+        except LookupError:
+            raise EncodingError(f"unknown encoding {given!r}: try utf-8, latin-1, cp1252 or utf-16")
+        if bom and not name.startswith("utf"):
+            bom = 0
+        return Encoding(name, "given", None, bom)
+    utf16 = _utf16_without_bom(sample)
+    if utf16:
+        return Encoding(utf16, "utf-16 pattern", 0.9)
+    check_binary(sample)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
+        return Encoding("utf-8", "utf-8", 1.0)
+    except UnicodeDecodeError:
+        pass
+    guess = chardet.detect(sample, should_rename_legacy=True)
+    name = (guess.get("encoding") or "cp1252").lower()
+    confidence = float(guess.get("confidence") or 0.0)
+    if name in _WESTERN and confidence < 0.5:
+        name = "cp1252"
+    try:
+        name = codecs.lookup(name).name
+        sample.decode(name)
+    except (LookupError, UnicodeDecodeError):
+        name = "latin-1" if name == "cp1252" else "cp1252"
+        try:
+            sample.decode(name)
+        except UnicodeDecodeError:
+            name = "latin-1"
+    return Encoding(name, "chardet", round(confidence, 3))
+
+
+_TYPE_PATTERNS = re.compile(
+    r"""^(?:
+      |[-+]?\d[\d,. ]*%?                               # numbers, money, percentages
+      |[$€£]\s?[-+]?\d[\d,.]*
+      |\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?
+      |\d{1,2}:\d{2}(:\d{2})?
+      |[^@\s]+@[^@\s]+\.[^@\s]+
+      |(https?://)?(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?
+      |\(?\+?\d[\d\s().-]{5,}\d
+      |[\w\s.,'&()/#-]+                                 # words and phrases
+      |(true|false|yes|no|NA|N/A|null|NULL|None)
+    )$""",
+    re.VERBOSE | re.UNICODE,
+)
+
+
+def _parse_sample(lines: list[str], dialect: Dialect) -> list[list[str]]:
+    kwargs: dict = {"delimiter": dialect.delimiter, "strict": False}
+    if dialect.quotechar:
+        kwargs["quotechar"] = dialect.quotechar
+    else:
+        kwargs["quoting"] = csv.QUOTE_NONE
+    if dialect.escapechar:
+        kwargs["escapechar"] = dialect.escapechar
+    try:
+        return [row for row in csv.reader(io.StringIO("\n".join(lines)), **kwargs) if row]
+    except csv.Error:
+        return []
+
+
+def score_dialect(lines: list[str], dialect: Dialect) -> float:
+    """CleverCSV-style consistency: row-length pattern score times cell type score."""
+    rows = _parse_sample(lines, dialect)
+    if not rows:
+        return 0.0
+    lengths: dict[int, int] = {}
+    for row in rows:
+        lengths[len(row)] = lengths.get(len(row), 0) + 1
+    pattern = sum(n * (k - 1) / k for k, n in lengths.items()) / len(lengths)
+    cells = [cell for row in rows for cell in row]
+    typed = sum(1 for cell in cells if _TYPE_PATTERNS.match(cell.strip()))
+    type_score = typed / len(cells) if cells else 0.0
+    return pattern * max(type_score, 1e-3)
+
+
+def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
+    """Pick the delimiter and quote character that make the sample most consistent."""
+    lines = [ln for ln in text.splitlines()[:DIALECT_SAMPLE_LINES] if ln.strip()]
+    if delimiter is not None:
+        delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(delimiter) != 1:
+            raise InputError(f"--delimiter must be one character, got {delimiter!r}")
+        delims = (delimiter,)
+    else:
+        counts = {d: sum(ln.count(d) for ln in lines) for d in DELIMITERS}
+        delims = tuple(d for d in DELIMITERS if counts[d]) or (",",)
+    sample_text = "\n".join(lines)
+    best, best_score = Dialect(delims[0]), -1.0
+    for d in delims:
+        at_field_start = [q for q in QUOTES if q != d and re.search(
+            f"(^|{re.escape(d)}) *{re.escape(q)}", sample_text, re.MULTILINE)]
+        quotes: list[str | None] = at_field_start or ['"']
+        escapes: list[str | None] = [None, "\\"] if "\\" in sample_text else [None]
+        for q in quotes:
+            for e in escapes:
+                candidate = Dialect(d, q, e)
+                score = score_dialect(lines, candidate)
+                if score > best_score + 1e-9:
+                    best, best_score = candidate, score
+    return best

@@ -1,0 +1,45 @@
+"""URL type: trimmed, `https://` added to bare domains, host lower-cased, http(s) only."""
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from .schema import Field
+from .types import Context, Flag, FieldType, Outcome, blank_to_null, changed, register
+
+BARE = r"^(?i)(www\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(:\d{1,5})?([/?#].*)?$"
+VALID = r"^https?://([\p{Ll}\p{N}]([\p{Ll}\p{N}-]{0,61}[\p{Ll}\p{N}])?\.)+[\p{Ll}]{2,63}\.?(:\d{1,5})?([/?#]\S*)?$"
+
+
+def host(url: pl.Series) -> pl.Series:
+    """The host of each URL (lower-case, without `www.` and port)."""
+    return url.str.extract(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", 1).str.to_lowercase().str.replace(r"^www\.", "")
+
+
+@register
+class Url(FieldType):
+    """A web address; anything that is not http(s) after fixing is an error."""
+
+    name = "url"
+    options = {"default_scheme": "https"}
+
+    def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
+        v = blank_to_null(s)
+        scheme = str(self.opt(f, "default_scheme"))
+        bare = v.str.contains(BARE) & ~v.str.contains(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+        x = pl.select(pl.when(bare).then(pl.lit(scheme + "://") + v).otherwise(v)).to_series()
+        parts = x.str.extract_groups(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)(.*)$")
+        lowered = (parts.struct.field("1").str.to_lowercase() + parts.struct.field("2").str.to_lowercase()
+                   + parts.struct.field("3"))
+        x = pl.select(pl.coalesce([lowered, x])).to_series().alias(s.name)
+        ok = x.str.contains(VALID)
+        flags = [
+            Flag("url.invalid", "error", (x.is_not_null() & ~ok.fill_null(False)),
+                 "not a web address (expected like https://www.example.com)"),
+            Flag("url.scheme_added", "warning", (bare.fill_null(False) & ok.fill_null(False)),
+                 f"no scheme: {scheme}:// was added", x),
+        ]
+        return Outcome(x, flags)
+
+    def checks(self, f: Field) -> list[pa.Check]:
+        return [pa.Check.str_matches(VALID, error="url.invalid")]

@@ -1,0 +1,216 @@
+"""Apply a schema to a batch of text rows: normalised rows, issues, clean and rejected rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from .reader import LINE, RAW, Batch
+from .rules import RULES
+from .schema import HeaderMap, Schema, map_header
+from .types import TYPES, Context
+
+REASONS = "_reasons"
+ISSUE_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
+                "severity": pl.String, "message": pl.String, "fixed": pl.String}
+PANDERA_CODES = {"not_nullable": "field.required"}
+
+
+def empty_issues() -> pl.DataFrame:
+    """An issue frame with no rows."""
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def issues_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """An issue frame from a list of issue dicts."""
+    return pl.DataFrame(rows, schema=ISSUE_SCHEMA) if rows else empty_issues()
+
+
+def pandera_schema(schema: Schema, type_checks: bool = True, unique: bool = True,
+                   only: list[str] | None = None) -> pa.DataFrameSchema:
+    """Compile a csvprep schema to a pandera polars schema over text columns."""
+    columns = {}
+    for f in schema.fields:
+        if only is not None and f.name not in only:
+            continue
+        checks = []
+        if f.max_length is not None:
+            checks.append(pa.Check.str_length(max_value=f.max_length, error="field.too_long"))
+        if f.min_length is not None:
+            checks.append(pa.Check.str_length(min_value=f.min_length, error="field.too_short"))
+        if f.pattern:
+            checks.append(pa.Check.str_matches(f.pattern, error="field.pattern"))
+        if f.choices is not None:
+            checks.append(pa.Check.isin(list(f.choices), error="field.choices"))
+        if type_checks:
+            checks.extend(TYPES[f.type].checks(f))
+        columns[f.name] = pa.Column(pl.String, checks=checks, nullable=not f.required,
+                                    required=f.required if only is None else True)
+    return pa.DataFrameSchema(columns, unique=list(schema.key) if unique and schema.key else None,
+                              name=f"{schema.connector}/{schema.object}", strict=False)
+
+
+def _message(code: str, schema: Schema, column: str) -> str:
+    f = schema.field(column)
+    return {
+        "field.required": "a value is required here",
+        "field.too_long": f"longer than {f.max_length} characters",
+        "field.too_short": f"shorter than {f.min_length} characters",
+        "field.pattern": f"does not match the pattern {f.pattern}",
+        "field.choices": "not one of the allowed values: " + ", ".join((f.choices or [])[:20]),
+    }.get(code, code)
+
+
+@dataclass
+class Processed:
+    """One batch after validation."""
+
+    clean: pl.DataFrame
+    rejects: pl.DataFrame
+    issues: pl.DataFrame
+    read: int
+
+
+class Validator:
+    """Validates and normalises batches against a schema (or structure only when there is none)."""
+
+    def __init__(self, schema: Schema | None, header: list[str], header_line: int = 1,
+                 ctx: Context | None = None) -> None:
+        self.schema = schema
+        self.header = header
+        self.ctx = ctx or Context()
+        self.map: HeaderMap | None = map_header(schema, header, header_line) if schema else None
+        self.seen: pl.DataFrame | None = None
+        if schema and self.map:
+            self.fields = [f for f in schema.fields if f.name in self.map.columns]
+            self.pandera = pandera_schema(schema, type_checks=False, unique=False,
+                                          only=[f.name for f in self.fields])
+            self.key = [k for k in schema.key if k in self.map.columns] if len(
+                [k for k in schema.key if k in self.map.columns]) == len(schema.key) else []
+
+    @property
+    def output_columns(self) -> list[str]:
+        """Column names of the clean file."""
+        if self.schema is None or self.map is None:
+            return list(self.header)
+        return [f.name for f in self.fields]
+
+    def header_issues(self) -> list[dict[str, Any]]:
+        """Issues about the header as a whole (unknown and missing columns)."""
+        return list(self.map.issues) if self.map else []
+
+    def process(self, batch: Batch) -> Processed:
+        """Validate one batch."""
+        rows, bad = batch.rows, batch.bad
+        issue_parts = [self._structure_issues(bad)]
+        if self.schema is None or self.map is None:
+            normalised = rows
+        elif self.map.missing_required:
+            normalised = rows.select(LINE, *[pl.col(src).alias(name) for name, src in self.map.columns.items()])
+            issue_parts.append(rows.select(
+                line=pl.col(LINE), column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
+                code=pl.lit("row.not_loadable"), severity=pl.lit("error"),
+                message=pl.lit("rejected because the required column(s) "
+                               + ", ".join(self.map.missing_required) + " are missing"),
+                fixed=pl.lit(None, pl.String)))
+        else:
+            normalised, parts = self._apply_types(rows)
+            issue_parts.extend(parts)
+            issue_parts.append(self._pandera_issues(rows, normalised))
+            for r in self.schema.rules:
+                issue_parts.append(RULES[r.type](normalised, r).cast(ISSUE_SCHEMA))
+        issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
+        if self.schema is not None and self.key and not self.map.missing_required:
+            issues = pl.concat([issues, self._key_issues(rows, normalised, issues)])
+        return self._split(rows, bad, normalised, issues)
+
+    def _structure_issues(self, bad: pl.DataFrame) -> pl.DataFrame:
+        return bad.select(
+            line=pl.col(LINE), column=pl.lit(None, pl.String), value=pl.col(RAW).str.slice(0, 200),
+            code=pl.col("code"), severity=pl.lit("error"), message=pl.col("message"),
+            fixed=pl.lit(None, pl.String))
+
+    def _apply_types(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        assert self.map is not None
+        values = [rows[LINE]]
+        parts = []
+        for f in self.fields:
+            src = self.map.columns[f.name]
+            original = rows[src]
+            outcome = TYPES[f.type].normalise(original, f, self.ctx)
+            values.append(outcome.value.alias(f.name))
+            for flag in outcome.flags:
+                if not flag.mask.any():
+                    continue
+                frame = pl.DataFrame({
+                    "line": rows[LINE], "column": pl.Series([src] * rows.height, dtype=pl.String),
+                    "value": original, "code": pl.Series([flag.code] * rows.height, dtype=pl.String),
+                    "severity": pl.Series([flag.severity] * rows.height, dtype=pl.String),
+                    "message": flag.message if isinstance(flag.message, pl.Series)
+                    else pl.Series([flag.message] * rows.height, dtype=pl.String),
+                    "fixed": flag.fixed if flag.fixed is not None else pl.Series([None] * rows.height, dtype=pl.String),
+                }).filter(flag.mask)
+                parts.append(frame)
+        return pl.DataFrame(values), parts
+
+    def _pandera_issues(self, rows: pl.DataFrame, normalised: pl.DataFrame) -> pl.DataFrame:
+        assert self.schema is not None and self.map is not None
+        try:
+            self.pandera.validate(normalised.drop(LINE), lazy=True)
+            return empty_issues()
+        except SchemaErrors as exc:
+            cases = exc.failure_cases
+        cases = cases.filter(pl.col("index").is_not_null() & pl.col("column").is_not_null())
+        if cases.height == 0:
+            return empty_issues()
+        lines = rows[LINE]
+        out = []
+        for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
+            code = PANDERA_CODES.get(check, check)
+            src = self.map.columns[column]
+            idx = group["index"].cast(pl.Int64)
+            out.append(pl.DataFrame({
+                "line": lines.gather(idx), "column": [src] * len(idx), "value": rows[src].gather(idx),
+                "code": [code] * len(idx), "severity": ["error"] * len(idx),
+                "message": [_message(code, self.schema, column)] * len(idx), "fixed": [None] * len(idx),
+            }, schema=ISSUE_SCHEMA))
+        return pl.concat(out)
+
+    def _key_issues(self, rows: pl.DataFrame, normalised: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
+        """Later rows repeating the key of an earlier clean row are rejected (also across batches)."""
+        errors = issues.filter(pl.col("severity") == "error")["line"].unique()
+        cand = normalised.filter(~pl.col(LINE).is_in(errors.implode()) if errors.len() else pl.lit(True))
+        cand = cand.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
+        cand = cand.select(LINE, *self.key).with_columns(first=pl.col(LINE).min().over(self.key))
+        if self.seen is not None and self.seen.height:
+            cand = cand.join(self.seen, on=self.key, how="left", suffix="_seen").with_columns(
+                first=pl.coalesce("first_seen", "first")).drop("first_seen")
+        new = cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first")
+        self.seen = new if self.seen is None else pl.concat([self.seen, new])
+        dups = cand.filter(pl.col("first") != pl.col(LINE))
+        src = self.map.columns[self.key[0]] if self.map else self.key[0]
+        original = rows.select(LINE, pl.col(src).alias("_orig"))
+        return dups.join(original, on=LINE, how="left").select(
+            line=pl.col(LINE), column=pl.lit(src), value=pl.col("_orig"), code=pl.lit("key.duplicate"),
+            severity=pl.lit("error"),
+            message=pl.format("repeats the key of line {}; the first occurrence is kept", pl.col("first")),
+            fixed=pl.lit(None, pl.String)).cast(ISSUE_SCHEMA)
+
+    def _split(self, rows: pl.DataFrame, bad: pl.DataFrame, normalised: pl.DataFrame,
+               issues: pl.DataFrame) -> Processed:
+        errors = issues.filter(pl.col("severity") == "error")
+        reasons = errors.group_by("line").agg(
+            pl.format("{} ({})", pl.col("code"), pl.col("column").fill_null("row")).str.join("; ").alias(REASONS))
+        rejected_lines = reasons["line"]
+        keep = ~pl.col(LINE).is_in(rejected_lines.implode())
+        clean = normalised.filter(keep).select(self.output_columns)
+        rejected_rows = rows.filter(~keep).join(reasons.rename({"line": LINE}), on=LINE, how="left")
+        rejected_bad = bad.select(LINE, RAW).join(reasons.rename({"line": LINE}), on=LINE, how="left")
+        rejects = pl.concat([rejected_rows.with_columns(pl.lit(None, pl.String).alias(RAW)),
+                             rejected_bad], how="diagonal")
+        rejects = rejects.select(LINE, REASONS, *self.header, RAW).sort(LINE)
+        issues = issues.sort("line", nulls_last=False, maintain_order=True)
+        return Processed(clean, rejects, issues, rows.height + bad.height)
