@@ -119,7 +119,7 @@ def detect_encoding(sample: bytes, given: str | None = None) -> Encoding:
         return Encoding("utf-8", "utf-8", 1.0)
     except UnicodeDecodeError:
         pass
-    guess = chardet.detect(sample, should_rename_legacy=True)
+    guess = chardet.detect(sample, prefer_superset=True)
     name = (guess.get("encoding") or "cp1252").lower()
     confidence = float(guess.get("confidence") or 0.0)
     if name in _WESTERN and confidence < 0.5:
