@@ -8,7 +8,7 @@ import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
 from .schema import Field
-from .types import Context, Flag, FieldType, Outcome, blank_to_null, register
+from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
 
 # Simple dot-atom addresses that email-validator accepts: the fast path decides these.
 SIMPLE = r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -49,5 +49,4 @@ class Email(FieldType):
         return Outcome(v.alias(s.name), [Flag("email.invalid", "error", mask, message)])
 
     def checks(self, f: Field) -> list[pa.Check]:
-        return [pa.Check(lambda data: data.lazyframe.select(
-            pl.col(data.key).str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")), error="email.invalid")]
+        return [matches(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "email.invalid")]

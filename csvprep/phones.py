@@ -10,7 +10,7 @@ import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from .schema import Field
-from .types import Context, Flag, FieldType, Outcome, blank_to_null, register
+from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
 
 FORMATS = {"E164": PhoneNumberFormat.E164, "INTERNATIONAL": PhoneNumberFormat.INTERNATIONAL,
            "NATIONAL": PhoneNumberFormat.NATIONAL}
@@ -119,5 +119,5 @@ class Phone(FieldType):
 
     def checks(self, f: Field) -> list[pa.Check]:
         if str(self.opt(f, "format")).upper() == "E164":
-            return [pa.Check.str_matches(r"^\+[1-9]\d{1,14}( ext\. \d+)?$", error="phone.invalid")]
+            return [matches(r"^\+[1-9]\d{1,14}( ext\. \d+)?$", "phone.invalid")]
         return []

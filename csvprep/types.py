@@ -57,6 +57,12 @@ def changed(before: pl.Series, after: pl.Series) -> pl.Series:
     return (before.is_not_null() & after.is_not_null() & (before != after)).fill_null(False)
 
 
+def matches(pattern: str, error: str) -> pa.Check:
+    """A pandera check that values match a (Rust-syntax) regex, evaluated by polars."""
+    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).str.contains(pattern)),
+                    error=error)
+
+
 class FieldType:
     """Base type: text columns pass through trimmed."""
 
@@ -132,7 +138,7 @@ class Integer(FieldType):
         return Outcome(pl.select(pl.when(ok).then(fixed).otherwise(v)).to_series().alias(s.name), flags)
 
     def checks(self, f: Field) -> list[pa.Check]:
-        return [pa.Check.str_matches(self.PATTERN, error="integer.invalid")]
+        return [matches(self.PATTERN, "integer.invalid")]
 
 
 @register
@@ -167,7 +173,7 @@ class Decimal(FieldType):
         return Outcome(pl.select(pl.when(ok).then(x).otherwise(v)).to_series().alias(s.name), flags)
 
     def checks(self, f: Field) -> list[pa.Check]:
-        return [pa.Check.str_matches(self.PATTERN, error="decimal.invalid")]
+        return [matches(self.PATTERN, "decimal.invalid")]
 
 
 TRUE = {"true", "t", "yes", "y", "1", "on", "x", "checked"}

@@ -11,7 +11,7 @@ from pandera.errors import SchemaErrors
 from .reader import LINE, RAW, Batch
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
-from .types import TYPES, Context
+from .types import TYPES, Context, matches
 
 REASONS = "_reasons"
 ISSUE_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
@@ -42,7 +42,7 @@ def pandera_schema(schema: Schema, type_checks: bool = True, unique: bool = True
         if f.min_length is not None:
             checks.append(pa.Check.str_length(min_value=f.min_length, error="field.too_short"))
         if f.pattern:
-            checks.append(pa.Check.str_matches(f.pattern, error="field.pattern"))
+            checks.append(matches(f.pattern, "field.pattern"))
         if f.choices is not None:
             checks.append(pa.Check.isin(list(f.choices), error="field.choices"))
         if type_checks:
@@ -121,6 +121,8 @@ class Validator:
             issue_parts.extend(parts)
             issue_parts.append(self._pandera_issues(rows, normalised))
             for r in self.schema.rules:
+                if not all(f in self.map.columns for f in r.fields):
+                    continue
                 issue_parts.append(RULES[r.type](normalised, r).cast(ISSUE_SCHEMA))
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
         if self.schema is not None and self.key and not self.map.missing_required:
