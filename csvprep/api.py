@@ -14,7 +14,8 @@ from .report import Report
 from .schema import Schema, load_schema
 from .types import Context
 from .validate import ISSUE_SCHEMA, Processed, Validator, issues_frame
-from .writer import CsvSink, write_text
+from .writer import (CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes, write_text)
+from .writer import line_ending as writer_line_ending
 
 Progress = Callable[[int, int | None], None]
 
@@ -108,13 +109,37 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def open_clean_sink(out: Path, validator: Validator, out_delimiter: str | None = None,
+                    line_ending: str | None = None, max_rows: int | None = None,
+                    max_bytes: int | str | None = None, output_format: str = "csv"
+                    ) -> PartedCsvSink | JsonlSink:
+    """The sink for the clean rows: options given here win over the schema's `output:` defaults."""
+    conf = dict(validator.schema.output) if validator.schema else {}
+    columns = validator.output_columns
+    if output_format == "jsonl":
+        return JsonlSink(out, columns, shape_for(str(conf["jsonl"])) if conf.get("jsonl") else None)
+    if output_format != "csv":
+        raise OutputError(f"unknown output format {output_format!r}: use csv or jsonl")
+    rows = max_rows if max_rows is not None else conf.get("max_rows")
+    size = max_bytes if max_bytes is not None else conf.get("max_bytes")
+    return PartedCsvSink(out, columns, delimiter_char(out_delimiter or conf.get("delimiter", ",")),
+                         writer_line_ending(line_ending or conf.get("line_ending", "LF")),
+                         int(rows) if rows else None, size_bytes(size) if size else None)
+
+
 def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str | None = None,
                schema: Schema | str | os.PathLike | None = None, connector: str | None = None, *,
                rejects: str | os.PathLike | None = None, report_path: str | os.PathLike | None = None,
                encoding: str | None = None, delimiter: str | None = None, region: str | None = None,
                phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
-               progress: Progress | None = None) -> Report:
-    """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, report to JSON."""
+               progress: Progress | None = None, out_delimiter: str | None = None,
+               line_ending: str | None = None, max_rows: int | None = None,
+               max_bytes: int | str | None = None, output_format: str = "csv") -> Report:
+    """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, report to JSON.
+
+    The clean file is split into OUT.part-NNN files at `max_rows` / `max_bytes` (defaults from
+    the schema's `output:`); `output_format="jsonl"` writes one JSON object per row instead.
+    """
     out = Path(output)
     rej = Path(rejects) if rejects else default_rejects_path(out)
     src = Path(source)
@@ -126,16 +151,19 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         raise OutputError("the output, rejects and report paths must differ")
     report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
                                       phone_format, chunk_bytes, progress)
-    sinks: list[CsvSink] = []
+    sinks: list[CsvSink | PartedCsvSink | JsonlSink] = []
     try:
-        clean_sink = CsvSink(out, validator.output_columns)
+        clean_sink = open_clean_sink(out, validator, out_delimiter, line_ending, max_rows, max_bytes,
+                                     output_format)
         sinks.append(clean_sink)
         reject_sink = CsvSink(rej, [LINE, "_reasons", *validator.header, "_raw"])
         sinks.append(reject_sink)
         for done in batches:
             clean_sink.write(done.clean)
             reject_sink.write(done.rejects)
-        report.outputs = {"clean": str(out), "rejects": str(rej)}
+        parts = clean_sink.final_paths()
+        report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
+        report.outputs["rejects"] = str(rej)
         if report_path:
             report.outputs["report"] = str(report_path)
             write_text(report_path, report.to_json() + "\n")

@@ -49,6 +49,8 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--object", "-O", "object_", metavar="NAME", help="Object to validate against (see `csvprep objects`)."),
         click.option("--connector", "-c", metavar="NAME", help="Connector of the object (default: marketing)."),
         click.option("--schema", "-s", "schema_path", type=click.Path(dir_okay=False), help="Use this schema YAML file."),
+        click.option("--dsn", metavar="DSN", help="postgres: connection string of the target database."),
+        click.option("--table", metavar="TABLE", help="postgres: the target table (its definition is the schema)."),
         click.option("--encoding", "-e", help="Input encoding (default: detected)."),
         click.option("--delimiter", "-d", help="Input delimiter, e.g. ',' or '\\t' (default: detected)."),
         click.option("--region", help="Default phone region, e.g. US, GB (overrides the schema)."),
@@ -108,8 +110,19 @@ def exit_code(report: Report, strict: bool) -> int:
     return 0
 
 
+DYNAMIC_OBJECTS = [
+    ("postgres", "TABLE", "any table: --dsn DSN --table TABLE, or `csvprep schema from-postgres`"),
+    ("wufoo", "FORM", "any form: `csvprep schema from-wufoo FIELDS.json -o form.yaml`, then --schema form.yaml"),
+]
+
+
 def common_kwargs(o: dict[str, Any]) -> dict[str, Any]:
-    return dict(object=o["object_"], schema=o["schema_path"], connector=o["connector"], encoding=o["encoding"],
+    schema = o["schema_path"]
+    if o.get("dsn") or o.get("table") or (o["connector"] == "postgres" and not schema):
+        from .postgres import table_schema
+
+        schema = table_schema(o.get("dsn"), o.get("table"))
+    return dict(object=o["object_"], schema=schema, connector=o["connector"], encoding=o["encoding"],
                 delimiter=o["delimiter"], region=o["region"], phone_format=o["phone_format"],
                 chunk_bytes=parse_size(o["chunk_size"]))
 
@@ -153,9 +166,21 @@ def check(file: str, fmt: str, **o: Any) -> None:
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Clean CSV to write.")
 @click.option("--rejects", "-r", type=click.Path(dir_okay=False), help="Rejected rows (default: OUT.rejects.csv).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option("--format", "-f", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+              help="jsonl: one JSON object per clean row (google-calendar: one Calendar API event).")
+@click.option("--out-delimiter", metavar="NAME", help="Clean file delimiter: COMMA, TAB, PIPE, SEMICOLON, CARET, "
+              "BACKQUOTE or one character (default: from the schema, else COMMA).")
+@click.option("--line-ending", type=click.Choice(["LF", "CRLF"], case_sensitive=False),
+              help="Clean file line ending (default: from the schema, else LF).")
+@click.option("--max-rows", type=click.IntRange(min=1), metavar="N",
+              help="Split the clean file into OUT.part-NNN parts of at most N records (default: from the schema).")
+@click.option("--max-bytes", metavar="SIZE",
+              help="Split the clean file into parts of at most SIZE bytes, e.g. 10MB (default: from the schema).")
 @input_options
 @handle_errors
-def clean(file: str, output: str, rejects: str | None, report_path: str | None, **o: Any) -> None:
+def clean(file: str, output: str, rejects: str | None, report_path: str | None, output_format: str,
+          out_delimiter: str | None, line_ending: str | None, max_rows: int | None, max_bytes: str | None,
+          **o: Any) -> None:
     """Write a clean copy of FILE for the bulk endpoint, plus rejected rows.
 
     The clean file is UTF-8, comma-separated, with the target field names as header.
@@ -165,10 +190,14 @@ def clean(file: str, output: str, rejects: str | None, report_path: str | None, 
     Example:
         csvprep clean sample-data/contact.tsv --object contact -o out/contact.csv
         csvprep clean export.csv -O contact -o clean.csv --rejects bad.csv --report report.json
+        csvprep clean leads.csv -c salesforce -O Lead -o lead.csv --max-rows 10000 --max-bytes 10MB
+        csvprep clean events.csv -c google-calendar -O events -o events.jsonl --format jsonl
     """
     with progress_bar(o["quiet"]) as progress:
         report = api.clean_file(file, output, rejects=rejects, report_path=report_path, progress=progress,
-                                **common_kwargs(o))
+                                out_delimiter=out_delimiter, line_ending=line_ending, max_rows=max_rows,
+                                max_bytes=parse_size(max_bytes) if max_bytes else None,
+                                output_format=output_format, **common_kwargs(o))
     if not o["quiet"]:
         click.echo(report.to_text(limit=10), err=True)
     sys.exit(exit_code(report, o["strict"]))
@@ -185,7 +214,8 @@ def objects(connector: str | None) -> None:
         csvprep objects
         csvprep objects --connector marketing
     """
-    rows = list_objects(connector)
+    rows = list_objects(connector) + [(c, obj, desc) for c, obj, desc in DYNAMIC_OBJECTS
+                                      if connector in (None, c)]
     if not rows:
         raise _fail(f"no objects for connector {connector!r}: run `csvprep objects` to see all")
     for conn, obj, desc in rows:

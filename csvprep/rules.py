@@ -8,7 +8,7 @@ import polars as pl
 from .schema import Rule
 from .urls import host
 
-RuleFn = Callable[[pl.DataFrame, Rule], pl.DataFrame]
+RuleFn = Callable[[pl.DataFrame, Rule], "pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]"]  # issues[, rewritten rows]
 RULES: dict[str, RuleFn] = {}
 LINE = "_line"
 

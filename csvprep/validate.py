@@ -123,7 +123,10 @@ class Validator:
             for r in self.schema.rules:
                 if not all(f in self.map.columns for f in r.fields):
                     continue
-                issue_parts.append(RULES[r.type](normalised, r).cast(ISSUE_SCHEMA))
+                found = RULES[r.type](normalised, r)
+                if isinstance(found, tuple):  # a rule may also rewrite values: (issues, frame)
+                    found, normalised = found
+                issue_parts.append(found.cast(ISSUE_SCHEMA))
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
         if self.schema is not None and self.key and not self.map.missing_required:
             issues = pl.concat([issues, self._key_issues(rows, normalised, issues)])

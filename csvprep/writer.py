@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import polars as pl
 
@@ -88,3 +89,192 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         f.discard()
         raise OutputError(f"{path}: writing failed ({exc.strerror})")
     f.commit()
+
+
+DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
+LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+
+
+def delimiter_char(name: str) -> str:
+    """A Bulk API 2.0 delimiter name (COMMA, TAB, ...) or a single character -> the character."""
+    text = str(name)
+    char = DELIMITERS.get(text.upper(), "\t" if text in ("\\t", "\t") else text)
+    if len(char) != 1 or char in "\"\r\n":
+        raise OutputError(f"output delimiter {name!r} is not usable: use one of {', '.join(DELIMITERS)} "
+                          "or a single character")
+    return char
+
+
+def line_ending(name: str) -> str:
+    """LF or CRLF -> the characters."""
+    try:
+        return LINE_ENDINGS[str(name).upper()]
+    except KeyError:
+        raise OutputError(f"line ending {name!r} is not known: use LF or CRLF")
+
+
+def row_bytes(frame: pl.DataFrame, separator: str, line_terminator: str) -> pl.Series:
+    """Bytes each row takes in a CSV written with minimal quoting (as CsvSink writes it)."""
+    if frame.width == 0:
+        return pl.Series([len(line_terminator)] * frame.height, dtype=pl.Int64)
+    specials = "[" + "".join("\\" + c if c in "\\^]-[" else c for c in separator) + "\"\r\n]"
+    sizes = []
+    for name in frame.columns:
+        col = pl.col(name).cast(pl.String)
+        quoted = col.str.contains(specials) | (col == "")
+        size = col.str.len_bytes() + pl.when(quoted).then(2 + col.str.count_matches('"', literal=True)).otherwise(0)
+        sizes.append(size.fill_null(0).cast(pl.Int64))
+    extra = (frame.width - 1) * len(separator.encode()) + len(line_terminator.encode())
+    return frame.select((pl.sum_horizontal(sizes) + extra).alias("bytes")).to_series()
+
+
+def part_path(path: Path, n: int) -> Path:
+    """OUT.csv -> OUT.part-001.csv."""
+    suffix = path.suffix or ".csv"
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return path.with_name(f"{stem}.part-{n:03d}{suffix}")
+
+
+class PartedCsvSink:
+    """A CsvSink that rolls over to OUT.part-NNN.csv at `max_rows` rows or `max_bytes` bytes.
+
+    Every part has the header and whole records. When everything fits in one part the single
+    file is written under OUT itself.
+    """
+
+    def __init__(self, path: str | os.PathLike, columns: list[str], separator: str = ",",
+                 line_terminator: str = "\n", max_rows: int | None = None, max_bytes: int | None = None) -> None:
+        self.path = Path(path)
+        self.columns = columns
+        self.separator = separator
+        self.line_terminator = line_terminator
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.header_bytes = int(row_bytes(pl.DataFrame({c: [c] for c in columns}), separator,
+                                          line_terminator).sum()) if columns else len(line_terminator)
+        self.sinks: list[CsvSink] = []
+        self.rows = 0
+        self._rows = 0
+        self._bytes = 0
+        self._roll()
+
+    def _roll(self) -> None:
+        n = len(self.sinks) + 1
+        self.sinks.append(CsvSink(part_path(self.path, n), self.columns, self.separator, self.line_terminator))
+        self._rows, self._bytes = 0, self.header_bytes
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append rows, starting new parts as the limits are reached."""
+        if not frame.height:
+            return
+        frame = frame.select(self.columns)
+        sizes = row_bytes(frame, self.separator, self.line_terminator)
+        start = 0
+        while start < frame.height:
+            room_rows = (self.max_rows - self._rows) if self.max_rows else frame.height
+            take = min(room_rows, frame.height - start)
+            if self.max_bytes:
+                cum = sizes.slice(start, take).cum_sum()
+                take = int((cum <= self.max_bytes - self._bytes).sum())
+            if take == 0:
+                if self._rows == 0:  # one record larger than the limit: it gets a part of its own
+                    take = 1
+                else:
+                    self._roll()
+                    continue
+            chunk = frame.slice(start, take)
+            self.sinks[-1].write(chunk)
+            self._rows += take
+            self._bytes += int(sizes.slice(start, take).sum())
+            self.rows += take
+            start += take
+            if start < frame.height:
+                self._roll()
+
+    def final_paths(self) -> list[Path]:
+        """Where the clean rows end up: OUT, or its parts when there is more than one."""
+        return [self.path] if len(self.sinks) == 1 else [s.file.path for s in self.sinks]
+
+    def commit(self) -> None:
+        """Finish every part; a single part is moved to OUT itself."""
+        for sink in self.sinks:
+            sink.commit()
+        if len(self.sinks) == 1:
+            try:
+                os.replace(self.sinks[0].file.path, self.path)
+            except OSError as exc:
+                raise OutputError(f"{self.path}: cannot write it ({exc.strerror})")
+
+    def discard(self) -> None:
+        """Remove every partial part."""
+        for sink in self.sinks:
+            sink.discard()
+
+
+class JsonlSink:
+    """Appends rows to a JSON Lines file, one object per row, shaped by `shape` (default: as is)."""
+
+    def __init__(self, path: str | os.PathLike, columns: list[str],
+                 shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> None:
+        self.file = AtomicFile(path)
+        self.columns = columns
+        self.shape = shape or (lambda row: {k: v for k, v in row.items() if v is not None})
+        self.rows = 0
+
+    def final_paths(self) -> list[Path]:
+        """The one output file."""
+        return [self.file.path]
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append rows."""
+        import json
+
+        lines = [json.dumps(self.shape(row), ensure_ascii=False) + "\n" for row in
+                 frame.select(self.columns).iter_rows(named=True)]
+        try:
+            self.file.fh.write("".join(lines).encode("utf-8"))
+        except OSError as exc:
+            self.file.discard()
+            raise OutputError(f"{self.file.path}: writing failed ({exc.strerror})")
+        self.rows += frame.height
+
+    def commit(self) -> None:
+        """Finish the file."""
+        self.file.commit()
+
+    def discard(self) -> None:
+        """Remove the partial file."""
+        self.file.discard()
+
+
+SHAPES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def shape_for(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The JSON Lines shape registered under `name` (a schema's `output: {jsonl: NAME}`)."""
+    from . import calendar  # noqa: F401  (registers its shapes)
+
+    try:
+        return SHAPES[name]
+    except KeyError:
+        raise OutputError(f"unknown JSON Lines shape {name!r}: known shapes are {', '.join(sorted(SHAPES))}")
+
+
+def size_bytes(size: int | str) -> int:
+    """'10MB', '32 MB', '500KB' or a number -> bytes."""
+    if isinstance(size, int):
+        value = size
+    else:
+        t = str(size).strip().upper().replace(" ", "")
+        mult = 1
+        for unit, m in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
+            if t.endswith(unit):
+                t, mult = t[: -len(unit)], m
+                break
+        try:
+            value = int(float(t) * mult)
+        except ValueError:
+            raise OutputError(f"not a size: {size!r} (use e.g. 10MB)")
+    if value <= 0:
+        raise OutputError(f"size must be positive: {size!r}")
+    return value

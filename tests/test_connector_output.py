@@ -1,0 +1,90 @@
+"""Clean-file output: Bulk API dialects and splitting into parts by records and bytes."""
+from __future__ import annotations
+
+import io
+import json
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import csvprep
+from csvprep.cli import cli
+from csvprep.errors import OutputError
+from csvprep.writer import PartedCsvSink, delimiter_char, row_bytes
+
+from conftest import write
+
+
+def _contacts(n: int) -> str:
+    return "Last Name,Email,Notes\n" + "".join(
+        f'Name{i},p{i}@example.com,"says ""hi"", twice\nthen leaves"\n' for i in range(n))
+
+
+@pytest.mark.parametrize("sep", [",", "|", "\t", ";", "^", "`"])
+def test_row_bytes_match_what_polars_writes(sep: str) -> None:
+    frame = pl.DataFrame({"a": ["", None, "x,y", 'q"q', "n\nl", " sp", "é|`^;"], "b": list("1234567")})
+    buf = io.BytesIO()
+    frame.write_csv(buf, include_header=False, separator=sep, line_terminator="\r\n", quote_style="necessary")
+    assert int(row_bytes(frame, sep, "\r\n").sum()) == len(buf.getvalue())
+
+
+def test_split_by_rows_each_part_has_header(tmp_path) -> None:
+    src = write(tmp_path, "in.csv", _contacts(25))
+    report = csvprep.clean_file(src, tmp_path / "out.csv", "Contact", connector="salesforce", max_rows=10)
+    parts = report.outputs["parts"]
+    assert [p.rsplit("/", 1)[1] for p in parts] == ["out.part-001.csv", "out.part-002.csv", "out.part-003.csv"]
+    assert "clean" not in report.outputs and not (tmp_path / "out.csv").exists()
+    frames = [pl.read_csv(p, infer_schema=False) for p in parts]
+    assert [f.height for f in frames] == [10, 10, 5]
+    assert all(f.columns == ["LastName", "Email", "Description"] for f in frames)
+    assert pl.concat(frames)["LastName"].to_list() == [f"Name{i}" for i in range(25)]
+
+
+def test_split_by_bytes_never_splits_a_record(tmp_path) -> None:
+    src = write(tmp_path, "in.csv", _contacts(40))
+    limit = 500
+    report = csvprep.clean_file(src, tmp_path / "out.csv", "Contact", connector="salesforce", max_bytes=limit,
+                                chunk_bytes=300)
+    parts = report.outputs["parts"]
+    sizes = [len(open(p, "rb").read()) for p in parts]
+    assert max(sizes) <= limit and len(parts) > 3
+    rows = pl.concat([pl.read_csv(p, infer_schema=False) for p in parts])
+    assert rows.height == 40 and rows["Description"][0] == 'says "hi", twice then leaves'
+
+
+def test_one_part_is_written_as_out(tmp_path) -> None:
+    src = write(tmp_path, "in.csv", _contacts(3))
+    report = csvprep.clean_file(src, tmp_path / "out.csv", "Contact", connector="salesforce")
+    assert report.outputs["clean"] == str(tmp_path / "out.csv")
+    assert not list(tmp_path.glob("out.part-*"))
+
+
+def test_schema_defaults_and_flags_override(tmp_path) -> None:
+    s = csvprep.load_schema("contact", "marketing")
+    assert s.output.get("max_bytes") == "32MB"
+    src = write(tmp_path, "in.csv", _contacts(2))
+    out = tmp_path / "out.csv"
+    r = CliRunner().invoke(cli, ["clean", str(src), "-c", "salesforce", "-O", "Contact", "-o", str(out),
+                                 "--out-delimiter", "PIPE", "--line-ending", "CRLF", "--max-rows", "1",
+                                 "--report", str(tmp_path / "r.json"), "-q"])
+    assert r.exit_code == 0, r.output
+    part = (tmp_path / "out.part-002.csv").read_bytes()
+    assert part == b'LastName|Email|Description\r\nName1|p1@example.com|"says ""hi"", twice then leaves"\r\n'
+    assert json.loads((tmp_path / "r.json").read_text())["outputs"]["parts"][1] == str(tmp_path / "out.part-002.csv")
+
+
+def test_bad_output_options_are_one_line_errors(tmp_path) -> None:
+    src = write(tmp_path, "in.csv", _contacts(1))
+    r = CliRunner().invoke(cli, ["clean", str(src), "-c", "salesforce", "-O", "Contact",
+                                 "-o", str(tmp_path / "o.csv"), "--out-delimiter", "COLON"])
+    assert r.exit_code == 2 and "COMMA, TAB, PIPE" in r.output
+    with pytest.raises(OutputError):
+        delimiter_char('"')
+
+
+def test_record_bigger_than_the_limit_gets_its_own_part(tmp_path) -> None:
+    sink = PartedCsvSink(tmp_path / "o.csv", ["a"], max_bytes=10)
+    sink.write(pl.DataFrame({"a": ["x" * 50, "y", "z"]}))
+    sink.commit()
+    assert [p.read_text() for p in sink.final_paths()] == ["a\n" + "x" * 50 + "\n", "a\ny\nz\n"]
