@@ -265,5 +265,62 @@ def schema_show(object_name: str, connector: str | None, schema_path: str | None
         click.echo(f"rule: {r.type}({', '.join(r.fields)}) -> {r.severity}")
 
 
+def emit_schema(s: Any, output: str | None) -> None:
+    """Write a generated schema as YAML to OUTPUT, or to stdout."""
+    import yaml
+
+    from .writer import write_text
+
+    text = yaml.safe_dump(s.to_dict(), sort_keys=False, allow_unicode=True, width=120)
+    if output:
+        write_text(output, text)
+        click.echo(f"wrote {output}: {s.connector}/{s.object}, {len(s.fields)} fields", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@schema.command("from-postgres")
+@click.argument("dsn")
+@click.argument("table")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the schema YAML here (default: stdout).")
+@handle_errors
+def schema_from_postgres(dsn: str, table: str, output: str | None) -> None:
+    """Write a schema for TABLE, read from the live PostgreSQL database at DSN.
+
+    Column types, NOT NULL, varchar(n), numeric(p,s), booleans, dates, timestamps, enums and the
+    primary key become fields, limits and the key. The clean file then loads with
+    COPY TABLE (columns of its header) FROM STDIN (FORMAT csv, HEADER).
+
+    \b
+    Example:
+        csvprep schema from-postgres postgresql://postgres@127.0.0.1/test people -o people.yaml
+        csvprep clean people.csv --schema people.yaml -o clean.csv
+        csvprep clean people.csv -c postgres --dsn postgresql://postgres@127.0.0.1/test --table people -o clean.csv
+    """
+    from .postgres import table_schema
+
+    emit_schema(table_schema(dsn, table), output)
+
+
+@schema.command("from-wufoo")
+@click.argument("fields_json", metavar="FIELDS.json", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the schema YAML here (default: stdout).")
+@click.option("--object", "-O", "object_", metavar="NAME", help="Object name (default: the file name).")
+@handle_errors
+def schema_from_wufoo(fields_json: str, output: str | None, object_: str | None) -> None:
+    """Write a schema for a Wufoo form from its fields definition (GET /forms/ID/fields.json).
+
+    Headers are the Field{N} ids; the field titles are accepted as aliases.
+
+    \b
+    Example:
+        csvprep schema from-wufoo sample-data/wufoo-fields.json -o form.yaml
+        csvprep clean entries.csv --schema form.yaml -o clean.csv
+    """
+    from .wufoo import form_schema
+
+    emit_schema(form_schema(fields_json, object_), output)
+
+
 def main() -> None:  # pragma: no cover
     cli()

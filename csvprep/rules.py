@@ -41,3 +41,11 @@ def same_domain(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     mask = dom.is_not_null() & site.is_not_null() & ~same
     message = pl.format("the website's domain ({}) differs from the email's domain ({})", site, dom)
     return issues_where(frame, mask, r, url, "domain.mismatch", message)
+
+
+@rule("not_null")
+def not_null(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
+    """Each field, when its column is present, has a value on every row (e.g. NOT NULL with a default)."""
+    parts = [issues_where(frame, pl.col(f).is_null(), r, f, "field.required", "a value is required here")
+             for f in r.fields]
+    return pl.concat(parts)

@@ -91,13 +91,14 @@ class FieldType:
 
 @register
 class Text(FieldType):
-    """Free text: trimmed, inner runs of whitespace collapsed."""
+    """Free text: trimmed, inner runs of whitespace collapsed (unless `collapse_spaces: false`)."""
 
     name = "text"
+    options = {"collapse_spaces": True}
 
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
-        v = blank_to_null(s).str.replace_all(r"\s+", " ")
-        return Outcome(v)
+        v = blank_to_null(s)
+        return Outcome(v.str.replace_all(r"\s+", " ") if self.opt(f, "collapse_spaces") else v)
 
 
 def _invalid(v: pl.Series, ok: pl.Series, code: str, message: str) -> Flag:
@@ -125,7 +126,7 @@ class Integer(FieldType):
         lo, hi = self.opt(f, "min"), self.opt(f, "max")
         if lo is not None or hi is not None:
             num = pl.select(pl.when(ok).then(fixed).otherwise(None)).to_series().cast(pl.Int64, strict=False)
-            out = pl.Series([False] * len(num))
+            out = pl.Series([False] * len(num), dtype=pl.Boolean)
             if lo is not None:
                 out = out | (num < lo).fill_null(False)
             if hi is not None:

@@ -126,7 +126,9 @@ class Validator:
                 found = RULES[r.type](normalised, r)
                 if isinstance(found, tuple):  # a rule may also rewrite values: (issues, frame)
                     found, normalised = found
-                issue_parts.append(found.cast(ISSUE_SCHEMA))
+                found = found.cast(ISSUE_SCHEMA).with_columns(  # name the source column, as type issues do
+                    pl.col("column").replace(self.map.columns))
+                issue_parts.append(found)
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
         if self.schema is not None and self.key and not self.map.missing_required:
             issues = pl.concat([issues, self._key_issues(rows, normalised, issues)])
