@@ -49,3 +49,86 @@ def not_null(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     parts = [issues_where(frame, pl.col(f).is_null(), r, f, "field.required", "a value is required here")
              for f in r.fields]
     return pl.concat(parts)
+
+
+DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+NAIVE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
+AWARE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+
+
+def _utc(col: str) -> pl.Expr:
+    """An RFC 3339 text column as a UTC datetime (null for anything else)."""
+    z = pl.col(col).str.replace(r"Z$", "+00:00")
+    return pl.coalesce([z.str.strptime(pl.Datetime("us", "UTC"), fmt, strict=False, exact=True)
+                        for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z")])
+
+
+@rule("after")
+def after(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
+    """The second field is strictly after the first: dates with dates, date-times (with offsets) with date-times."""
+    first, second = r.fields
+    dates = pl.col(first).str.contains(DATE_RE) & pl.col(second).str.contains(DATE_RE)
+    moments = pl.col(first).str.contains(AWARE_RE) & pl.col(second).str.contains(AWARE_RE)
+    mask = (dates & (pl.col(second) <= pl.col(first))) | (moments & (_utc(second) <= _utc(first)))
+    message = pl.format(f"{second} ({{}}) is not after {first} ({{}})", pl.col(second), pl.col(first))
+    return issues_where(frame, mask, r, second, "range.empty", message)
+
+
+@rule("same_kind")
+def same_kind(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
+    """The fields are all dates or all date-times; option `flag` names a boolean field that says which."""
+    is_date = [pl.col(f).str.contains(DATE_RE) for f in r.fields]
+    present = pl.all_horizontal([pl.col(f).is_not_null() for f in r.fields])
+    mixed = present & pl.any_horizontal(is_date) & ~pl.all_horizontal(is_date)
+    parts = [issues_where(frame, mixed, r, r.fields[-1], "kind.mixed",
+                          f"{' and '.join(r.fields)} must be all dates or all date-times")]
+    flag = r.options.get("flag")
+    if flag and flag in frame.columns:
+        yes = pl.col(flag) == str(r.options.get("true", "true"))
+        no = pl.col(flag) == str(r.options.get("false", "false"))
+        wrong = (yes & ~pl.any_horizontal(is_date)) | (no & pl.any_horizontal(is_date))
+        parts.append(issues_where(frame, present & ~mixed & wrong, r, flag, "kind.flag_mismatch",
+                                  f"{flag} says the opposite of {' and '.join(r.fields)} (dates mean all day)"))
+    return pl.concat(parts)
+
+
+@rule("local_time")
+def local_time(frame: pl.DataFrame, r: Rule) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Date-times without an offset get the offset of the IANA zone in field `zone`; without a valid zone, an error."""
+    from zoneinfo import available_timezones
+
+    zone = r.options.get("zone")
+    zones = frame[zone] if zone in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
+    valid = available_timezones()
+    known = zones.is_in(list(valid)).fill_null(False)
+    parts, out = [], frame
+    for f in r.fields:
+        naive = frame[f].str.contains(NAIVE_RE).fill_null(False)
+        if not naive.any():
+            continue
+        parsed = frame[f].str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+        resolved = pl.Series([None] * frame.height, dtype=pl.String)
+        for z in zones.filter(naive & known).unique().to_list():
+            local = parsed.dt.replace_time_zone(z, ambiguous="null", non_existent="null")
+            text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+            resolved = pl.select(pl.when(naive & (zones == z).fill_null(False)).then(text)
+                                 .otherwise(resolved)).to_series()
+        out = out.with_columns(pl.when(resolved.is_not_null()).then(resolved).otherwise(pl.col(f)).alias(f))
+        flagged = frame.with_columns(_no_zone=naive & ~known, _gap=naive & known & resolved.is_null())
+        parts.append(issues_where(flagged, pl.col("_no_zone"), r, f, "datetime.needs_zone",
+                                  f"a date-time without an offset needs a valid IANA time zone in {zone}"))
+        parts.append(issues_where(flagged, pl.col("_gap"), r, f, "datetime.local_gap",
+                                  "this local time is skipped or repeated by a daylight-saving change in that "
+                                  "zone: give an offset"))
+    issues = pl.concat(parts) if parts else issues_where(frame, pl.lit(False), r, r.fields[0], "", "")
+    return issues, out
+
+
+@rule("requires")
+def requires(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
+    """Where the fields have a value, the field named in option `field` must have one too."""
+    other = r.options.get("field")
+    filled = pl.col(other).is_not_null() if other in frame.columns else pl.lit(False)
+    parts = [issues_where(frame, pl.col(f).is_not_null() & ~filled, r, f, "field.requires",
+                          f"{f} needs a value in {other}") for f in r.fields]
+    return pl.concat(parts)
