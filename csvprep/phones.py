@@ -69,13 +69,138 @@ def analyse(raw: str, region: str, fmt: str) -> tuple[str | None, str | None, st
     return text, shape, None, None
 
 
+# -- the fast path ---------------------------------------------------------------------------
+# For the default region US, numbers written in the usual North American shapes (10 digits,
+# optionally +1 or 1 in front, with spaces, dots, dashes or one pair of parentheses, possibly
+# unbalanced) are decided by polars regexes built from phonenumbers' own metadata at first use:
+# the same validity rules (`general_desc` plus the number-type patterns of each NANP region),
+# the same region resolution (`leading_digits`, else full validation, in phonenumbers' order).
+# Everything else (other regions, letters, extensions, other lengths, '+' with another country
+# code) goes to phonenumbers once per distinct value.
+FAST_REGIONS = {"US"}
+NANP_SHAPE = r"^(?:\+1|1)?[ .-]?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?\d{3}[ .-]?\d{4}$"
+NANP_BROKEN = r"^(?:\+1|1)?[ .-]?(?:\([2-9]\d{2}|[2-9]\d{2}\))[ .-]?\d{3}[ .-]?\d{4}$"
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+          "fixed_line", "mobile")
+UNASSIGNED = "possible, but no such number is assigned (unknown area code or range)"
+
+
+def _desc_pattern(desc, length: int = 10) -> str | None:
+    """The desc's pattern when a number of `length` digits can match it (as _is_number_matching_desc)."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    if desc.possible_length and length not in desc.possible_length:
+        return None
+    return desc.national_number_pattern
+
+
+@lru_cache(maxsize=1)
+def nanp_table() -> list[tuple[str, str | None, str | None]]:
+    """(region, leading_digits regex, regex of 10-digit numbers valid there) for calling code 1,
+    in phonenumbers' region order; computed from phonenumbers' metadata."""
+    table = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
+        md = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+        if md is None:
+            continue
+        general = _desc_pattern(md.general_desc)
+        names = [t for t in _TYPES if not (t == "mobile" and md.same_mobile_and_fixed_line_pattern)]
+        types = [p for p in (_desc_pattern(getattr(md, t, None)) for t in names) if p]
+        valid = None
+        if general and types:
+            valid = f"^(?:{general})$", "^(?:" + "|".join(f"(?:{p})" for p in types) + ")$"
+        lead = f"^(?:{md.leading_digits})" if md.leading_digits is not None else None
+        table.append((region, lead, valid))
+    return table
+
+
+def _valid_in(n: pl.Expr, valid: tuple[str, str] | None) -> pl.Expr:
+    if valid is None:
+        return pl.lit(False)
+    return n.str.contains(valid[0]) & n.str.contains(valid[1])
+
+
+def _nanp_regions(national: pl.Series) -> pl.DataFrame:
+    """For 10-digit NANP national numbers: `found` (region_code_for_number) and `valid`."""
+    table = nanp_table()
+    frame = pl.DataFrame({"n": national})
+    n = pl.col("n")
+    # the main region first, on every row; the rest only where it does not claim the number
+    first_region, first_lead, first_valid = table[0]
+    assert first_lead is None
+    frame = frame.with_columns(main=_valid_in(n, first_valid))
+    rest = frame.filter(~pl.col("main"))
+    found = pl.lit(None, pl.String)
+    valid = pl.lit(False)
+    claims = []
+    for region, lead, ok in table[1:]:
+        claim = n.str.contains(lead) if lead is not None else _valid_in(n, ok)
+        claims.append((region, claim, _valid_in(n, ok)))
+    if claims and rest.height:
+        found_e = pl.when(claims[0][1]).then(pl.lit(claims[0][0]))
+        valid_e = pl.when(claims[0][1]).then(claims[0][2])
+        for region, claim, ok in claims[1:]:
+            found_e = found_e.when(claim).then(pl.lit(region))
+            valid_e = valid_e.when(claim).then(ok)
+        found, valid = found_e.otherwise(pl.lit(None, pl.String)), valid_e.otherwise(pl.lit(False))
+    rest = rest.with_row_index("_i").select("_i", found=found, valid=valid)
+    out = frame.with_columns(found=pl.when("main").then(pl.lit(first_region)), valid=pl.col("main"))
+    if rest.height:
+        idx = frame["main"].not_().arg_true()
+        out = out.with_columns(found=out["found"].scatter(idx, rest["found"]),
+                               valid=out["valid"].scatter(idx, rest["valid"]))
+    return out.select("found", "valid")
+
+
+def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
+    """`decided` plus the columns of `verdicts` (formatted, shape, number, detail) per value."""
+    v = values.cast(pl.String)
+    empty = pl.DataFrame({"decided": pl.Series([False] * len(v), dtype=pl.Boolean)})
+    if region not in FAST_REGIONS or fmt not in FORMATS:
+        return empty.with_columns(**{c: pl.lit(None, t) for c, t in COLUMNS.items() if c != "value"})
+    well = v.str.contains(NANP_SHAPE).fill_null(False)
+    broken = v.str.contains(NANP_BROKEN).fill_null(False) & ~well
+    decided = well | broken
+    idx = decided.arg_true()
+    sub = v.gather(idx)
+    national = sub.str.replace_all(r"\D", "").str.slice(-10)
+    regions = _nanp_regions(national)
+    n = pl.col("n")
+    a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
+    text = {"E164": pl.lit("+1") + n, "NATIONAL": pl.format("({}) {}-{}", a, b, c),
+            "INTERNATIONAL": pl.format("+1 {}-{}-{}", a, b, c)}[fmt]
+    plus = pl.col("raw").str.starts_with("+") | pl.col("raw").str.starts_with("00")
+    other = pl.col("valid") & (pl.col("found") != region) & ~plus
+    res = pl.DataFrame({"raw": sub, "n": national, "found": regions["found"], "valid": regions["valid"],
+                        "broken": broken.gather(idx)}).select(
+        formatted=text,
+        shape=pl.when("broken").then(pl.lit("malformed")),
+        number=pl.when(~pl.col("valid")).then(pl.lit("unassigned")).when(other).then(pl.lit("other_region")),
+        detail=pl.when(~pl.col("valid")).then(pl.lit(UNASSIGNED))
+        .when(other).then(pl.format("a valid number of region {}, not " + region, pl.col("found"))),
+    )
+    out = {"decided": decided}
+    for col in ("formatted", "shape", "number", "detail"):
+        out[col] = pl.Series(col, [None] * len(v), dtype=pl.String).scatter(idx, res[col])
+    return pl.DataFrame(out)
+
+
 def verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
-    """One row per input value: formatted text and problems, computed once per distinct value."""
-    frame = pl.DataFrame({"value": values.cast(pl.String)})
-    distinct = frame.unique().filter(pl.col("value").is_not_null())["value"].to_list()
-    rows = [(v, *analyse(v, region, fmt)) for v in distinct]
-    table = pl.DataFrame(rows, schema=COLUMNS, orient="row")
-    return frame.join(table, on="value", how="left", maintain_order="left")
+    """One row per input value: formatted text and problems. The fast path decides the usual
+    shapes; phonenumbers the rest, once per distinct value."""
+    v = values.cast(pl.String)
+    fast = fast_verdicts(v, region, fmt)
+    frame = pl.concat([pl.DataFrame({"value": v}), fast], how="horizontal")
+    rest = v.filter(~fast["decided"] & v.is_not_null())
+    if rest.len() == 0:
+        return frame.drop("decided")
+    distinct = rest.unique().to_list()
+    rows = [(x, *analyse(x, region, fmt)) for x in distinct]
+    table = pl.DataFrame(rows, schema=COLUMNS, orient="row").rename(
+        {c: c + "_ref" for c in COLUMNS if c != "value"})
+    joined = frame.join(table, on="value", how="left", maintain_order="left")
+    return joined.select("value", *[pl.when("decided").then(c).otherwise(c + "_ref").alias(c)
+                                    for c in COLUMNS if c != "value"])
 
 
 @register
