@@ -21,6 +21,8 @@ LINE = "_line"
 RAW = "_raw"
 CHUNK_BYTES = 32 << 20
 BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String}
+PREAMBLE_SCAN_LINES = 200  # lines of the sample looked at to find a title row or notes
+PREAMBLE_MAX_ROWS = 30  # at most this many rows above the header are skipped as a preamble
 
 
 @dataclass
@@ -147,6 +149,9 @@ class CsvReader:
             raise InputError(f"{label}: the file is empty: there is no header row")
         dialect = detect_dialect(text_sample, delimiter)
         self.info = ReadInfo(label, enc, dialect, [], [], 0, size)
+        whole = self._text is not None or (size or 0) <= SAMPLE_BYTES
+        self._header_at = self._find_header_line(text_sample, whole)
+        self._blank_before = 0  # blank lines before the header in earlier chunks
         self._batches = self._read_records()
         self._first = next(self._batches, None)
 
@@ -208,6 +213,39 @@ class CsvReader:
             raise EncodingError(f"{self.name}: the file ends in the middle of a {self.encoding.name} character: "
                                 f"it may be truncated, or try --encoding cp1252") from exc
         yield tail, done, True
+
+    # -- header ------------------------------------------------------------------------------
+    def _find_header_line(self, text: str, whole: bool) -> int:
+        """The header's line when rows above it look like a title or notes (one or two filled
+        cells where the table has three or more columns), else 0. Uses the decoded sample, so the
+        answer does not depend on the chunk size."""
+        lines = text.split("\n")
+        if not whole:
+            lines = lines[:-1]  # the sample may end inside a line
+        lines = lines[:PREAMBLE_SCAN_LINES]
+        records: list[tuple[int, int, int]] = []  # (first line, filled cells, cells)
+        reader = csv.reader(iter(lines), **self._csv_kwargs())
+        start = 1
+        try:
+            for rec in reader:
+                filled = sum(1 for c in rec if c.strip())
+                if filled:
+                    records.append((start, filled, len(rec)))
+                start = reader.line_num + 1
+        except csv.Error:
+            return 0
+        if len(records) < 3:
+            return 0
+        widths: dict[int, int] = {}
+        for _, _, n in records:
+            widths[n] = widths.get(n, 0) + 1
+        modal = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        if modal < 3:
+            return 0
+        for i, (line, filled, _) in enumerate(records[: PREAMBLE_MAX_ROWS + 1]):
+            if not (filled <= 2 and 2 * filled < modal):
+                return line if i else 0
+        return 0
 
     # -- records -----------------------------------------------------------------------------
     def _csv_kwargs(self) -> dict[str, Any]:
@@ -298,7 +336,7 @@ class CsvReader:
         next_line = 1
         header_done = False
         for text, done, final in self._text_chunks():
-            buf = hold_cr + carry + text
+            buf = carry + hold_cr + text  # the held CR ended the previous buffer, after its carry
             hold_cr = ""
             if not final and buf.endswith("\r"):
                 buf, hold_cr = buf[:-1], "\r"
@@ -330,19 +368,27 @@ class CsvReader:
     def _take_header(self, records: pl.DataFrame, issues: list[dict[str, Any]]):
         blank = records["fields"].list.eval(pl.element().str.strip_chars() == "").list.all()
         blank = blank.fill_null(True)
-        non_blank = (~blank).arg_true()
+        above = (records[LINE] < self._header_at) if self._header_at else pl.repeat(False, records.height, eager=True)
+        for pre in records.filter(above & ~blank).iter_rows(named=True):
+            self.info.issues.append(_issue(
+                pre[LINE], None, (pre[RAW] or "")[:200], "header.title_row", "warning",
+                f"line {pre[LINE]} above the header (line {self._header_at}) looks like a title or a note; "
+                "it was skipped"))
+        non_blank = (~blank & ~above).arg_true()
         if len(non_blank) == 0:
+            self._blank_before += int(blank.sum())
             return None, issues
         first = int(non_blank[0])
+        blank_before = self._blank_before + int(blank.head(first).sum())
         row = records.row(first, named=True)
         if row["fields"] is None:  # unterminated quote in the header itself
             raise InputError(f"{self.name}: the header row has a quote that is never closed: "
                              "check the first line, or try --delimiter")
         raw_header = list(row["fields"])
         header, header_issues = dedupe_header(raw_header, row[LINE])
-        if first:
+        if blank_before:
             header_issues.insert(0, _issue(row[LINE], None, None, "header.blank_lines_skipped", "warning",
-                                           f"{first} blank line(s) before the header were skipped"))
+                                           f"{blank_before} blank line(s) before the header were skipped"))
         self.info.header, self.info.raw_header, self.info.header_line = header, raw_header, row[LINE]
         self.info.issues.extend(header_issues)
         return records.slice(first + 1), issues
