@@ -88,3 +88,29 @@ def test_record_bigger_than_the_limit_gets_its_own_part(tmp_path) -> None:
     sink.write(pl.DataFrame({"a": ["x" * 50, "y", "z"]}))
     sink.commit()
     assert [p.read_text() for p in sink.final_paths()] == ["a\n" + "x" * 50 + "\n", "a\ny\nz\n"]
+
+
+def test_salesforce_default_is_10000_records_per_part(tmp_path) -> None:
+    src = write(tmp_path, "in.csv", "LastName\n" + "".join(f"N{i}\n" for i in range(10001)))
+    report = csvprep.clean_file(src, tmp_path / "out.csv", "Contact", connector="salesforce")
+    assert report.outputs["parts"] == [str(tmp_path / "out.part-001.csv"), str(tmp_path / "out.part-002.csv")]
+    assert (tmp_path / "out.part-002.csv").read_text() == "LastName\nN10000\n"
+
+
+def test_objects_lists_every_connector() -> None:
+    r = CliRunner().invoke(cli, ["objects"])
+    assert r.exit_code == 0
+    listed = {tuple(line.split()[:2]) for line in r.output.splitlines()}
+    assert {("salesforce", "Contact"), ("salesforce", "Case"), ("google-calendar", "events"),
+            ("wufoo", "contact-form"), ("wufoo", "FORM"), ("postgres", "TABLE"), ("marketing", "contact")} <= listed
+    r = CliRunner().invoke(cli, ["objects", "-c", "postgres"])
+    assert r.exit_code == 0 and "--dsn DSN --table TABLE" in r.output
+
+
+def test_new_commands_have_help_with_an_example() -> None:
+    for args in (["schema", "from-postgres", "--help"], ["schema", "from-wufoo", "--help"]):
+        r = CliRunner().invoke(cli, args)
+        assert r.exit_code == 0 and "Example" in r.output, args
+    r = CliRunner().invoke(cli, ["clean", "--help"])
+    for flag in ("--max-rows", "--max-bytes", "--out-delimiter", "--line-ending", "--format", "--dsn", "--table"):
+        assert flag in r.output
