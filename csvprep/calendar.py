@@ -69,9 +69,9 @@ class TimeZone(FieldType):
 
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
         v = blank_to_null(s)
-        names = zone_names()
-        fixed = v.map_elements(lambda z: names.get(z.casefold().replace(" ", "_")), return_dtype=pl.String,
-                               skip_nulls=True)
+        table = pl.DataFrame({"k": list(zone_names()), "z": list(zone_names().values())})
+        key = pl.DataFrame({"k": v.str.to_lowercase().str.replace_all(" ", "_")})
+        fixed = key.join(table, on="k", how="left", maintain_order="left")["z"]
         ok = fixed.is_not_null()
         out = pl.select(pl.when(ok).then(fixed).otherwise(v)).to_series().alias(s.name)
         return Outcome(out, [

@@ -97,5 +97,5 @@ class Report:
             if self.issues.height > limit:
                 lines.append(f"... and {self.issues.height - limit} more (use --format json for all)")
         for name, value in self.outputs.items():
-            lines.append(f"{name}: {value}")
+            lines.append(f"{name}: {', '.join(value) if isinstance(value, list) else value}")
         return "\n".join(lines)

@@ -168,12 +168,16 @@ class PartedCsvSink:
         if not frame.height:
             return
         frame = frame.select(self.columns)
-        sizes = row_bytes(frame, self.separator, self.line_terminator)
+        if not self.max_rows and not self.max_bytes:
+            self.sinks[-1].write(frame)
+            self.rows += frame.height
+            return
+        sizes = row_bytes(frame, self.separator, self.line_terminator) if self.max_bytes else None
         start = 0
         while start < frame.height:
             room_rows = (self.max_rows - self._rows) if self.max_rows else frame.height
             take = min(room_rows, frame.height - start)
-            if self.max_bytes:
+            if sizes is not None and self.max_bytes:
                 cum = sizes.slice(start, take).cum_sum()
                 take = int((cum <= self.max_bytes - self._bytes).sum())
             if take == 0:
@@ -185,7 +189,7 @@ class PartedCsvSink:
             chunk = frame.slice(start, take)
             self.sinks[-1].write(chunk)
             self._rows += take
-            self._bytes += int(sizes.slice(start, take).sum())
+            self._bytes += int(sizes.slice(start, take).sum()) if sizes is not None else 0
             self.rows += take
             start += take
             if start < frame.height:
