@@ -117,6 +117,9 @@ def open_clean_sink(out: Path, validator: Validator, out_delimiter: str | None =
     conf = dict(validator.schema.output) if validator.schema else {}
     columns = validator.output_columns
     if output_format == "jsonl":
+        if any(x is not None for x in (out_delimiter, line_ending, max_rows, max_bytes)):
+            raise OutputError("--out-delimiter, --line-ending, --max-rows and --max-bytes apply to CSV output only: "
+                              "drop them or use --format csv")
         return JsonlSink(out, columns, shape_for(str(conf["jsonl"])) if conf.get("jsonl") else None)
     if output_format != "csv":
         raise OutputError(f"unknown output format {output_format!r}: use csv or jsonl")

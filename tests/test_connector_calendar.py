@@ -88,3 +88,11 @@ def test_recurrence_lines(tmp_path, value: str) -> None:
     assert r.report.errors == 0
     assert r.clean["recurrence"][0].split("\n")[0].startswith("RRULE:FREQ=DAILY")
     assert r.clean["start"][0] == "2024-05-01T10:00:00+00:00"
+
+
+def test_jsonl_refuses_csv_only_options(tmp_path) -> None:
+    r = CliRunner().invoke(cli, ["clean", str(SAMPLE / "google-calendar-events.csv"), "-c", "google-calendar",
+                                 "-O", "events", "-o", str(tmp_path / "e.jsonl"), "--format", "jsonl",
+                                 "--max-rows", "5"])
+    assert r.exit_code == 2 and "CSV output only" in r.output
+    assert not list(tmp_path.iterdir())
