@@ -299,4 +299,4 @@ class Enum(FieldType):
                                   "the choice was written with different capitals", out)])
 
 
-from . import calendar, emails, phones, urls  # noqa: E402,F401  (register their types)
+from . import calendar, emails, phones, urls, wufoo  # noqa: E402,F401  (register their types)

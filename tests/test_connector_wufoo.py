@@ -19,7 +19,8 @@ def test_fields_json_becomes_a_schema() -> None:
     assert f["Field1"].required and f["Field2"].required and f["Field218"].required
     assert f["Field218"].type == "email" and f["Field218"].aliases == ["Email"]
     assert (f["Field217"].type, f["Field217"].options) == ("date", {"format": "%Y%m%d"})
-    assert f["Field108"].choices == ["Webinars"] and f["Field209"].choices == ["Free", "Pro", "Enterprise"]
+    assert (f["Field108"].type, f["Field108"].options) == ("checkbox", {"label": "Webinars"})
+    assert f["Field209"].choices == ["Free", "Pro", "Enterprise"]
     assert f["Field4"].choices == ["Strongly Disagree", "Disagree", "Agree", "Strongly Agree"]
     assert "Satisfaction - Wufoo is Fun" in f["Field4"].aliases
     assert s.output["max_rows"] == 5000
@@ -64,3 +65,11 @@ def test_bad_fields_files_are_one_line_errors(tmp_path) -> None:
     assert r.exit_code == 2 and "no such file" in r.output
     r = CliRunner().invoke(cli, ["schema", "from-wufoo", str(tmp_path / "broken.json")])
     assert "not valid JSON (line 1" in r.output
+
+
+def test_checkbox_values_become_the_label(tmp_path) -> None:
+    src = write(tmp_path, "e.csv", "Field1,Field2,Field218,Field108\n" + "".join(
+        f"A,B,a{i}@x.com,{v}\n" for i, v in enumerate(["Webinars", "webinars", "yes", "X", "", "no", "maybe"])))
+    r = csvprep.clean(src, "contact-form", connector="wufoo")
+    assert r.clean["Field108"].to_list() == ["Webinars", "Webinars", "Webinars", "Webinars", None, None]
+    assert r.report.as_rows()[-1] == [8, "Field108", "checkbox.invalid"]
