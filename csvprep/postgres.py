@@ -11,6 +11,7 @@ INT_RANGES = {"int2": (-32768, 32767), "int4": (-2147483648, 2147483647),
               "int8": (-9223372036854775808, 9223372036854775807)}
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 TIMESTAMPTZ_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
+TIME_PATTERN = r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$|^24:00(:00)?$"
 UUID_PATTERN = r"^\{?[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$"
 
 COLUMNS_SQL = """
@@ -90,6 +91,8 @@ def field_for(row: dict[str, Any], enum_labels: list[str] | None = None) -> Fiel
             f.max_length = mod - 4
     elif typ == "uuid":
         f.pattern = UUID_PATTERN
+    elif typ == "time":
+        f.pattern = TIME_PATTERN
     else:  # text, json, inet, ...: passed through unchanged, PostgreSQL checks the rest
         f.options = {"collapse_spaces": False}
     return f

@@ -23,7 +23,7 @@ DROP TYPE IF EXISTS {t}_mood;
 CREATE TYPE {t}_mood AS ENUM ('happy', 'sad');
 CREATE TABLE {t} (
     id int4 PRIMARY KEY, name varchar(20) NOT NULL, score numeric(6,2), active boolean, born date,
-    seen timestamp, at timestamptz, mood {t}_mood, n int2, note text,
+    seen timestamp, at timestamptz, mood {t}_mood, n int2, note text, starts time,
     created timestamptz NOT NULL DEFAULT now(), uid uuid, twice int GENERATED ALWAYS AS (id * 2) STORED);
 """
 
@@ -89,6 +89,9 @@ def test_schema_from_table(people) -> None:
     assert f["mood"].choices == ["happy", "sad"]
     assert f["n"].options == {"min": -32768, "max": 32767}
     assert not f["created"].required and "twice" not in f
+    assert f["starts"].pattern and csvprep.check(
+        pl.DataFrame({"id": ["1", "2"], "name": ["a", "b"], "starts": ["09:30", "25:00"]}), schema=s
+    ).as_rows() == [[3, "starts", "field.pattern"]]
     assert [(r.type, r.fields) for r in s.rules] == [("not_null", ["created"])]
 
 
