@@ -5,29 +5,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-import pandera.polars as pa
 import polars as pl
 
 from .emails import verdicts
 from .schema import Field
-from .types import DATE_FORMATS, Context, Flag, FieldType, Outcome, _parse_dates, blank_to_null, changed, \
-    parse_datetimes, register
+from .types import (DATE_FORMATS, Context, FieldType, Flag, Outcome, _parse_dates, blank_to_null, changed,
+                    parse_datetimes, register)
 from .writer import SHAPES
 
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-NAIVE_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$"
-RFC3339_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 RECURRENCE_RE = r"^(RRULE|EXRULE|RDATE|EXDATE)[:;]\S+$"
-
-
-def is_date(s: pl.Expr | pl.Series) -> Any:
-    """True for normalised all-day values (YYYY-MM-DD)."""
-    return s.str.contains(DATE_RE)
-
-
-def is_naive(s: pl.Expr | pl.Series) -> Any:
-    """True for normalised date-times without an offset."""
-    return s.str.contains(NAIVE_RE)
 
 
 @register
@@ -50,9 +36,6 @@ class DateOrDatetime(FieldType):
         flags = [Flag("date_or_datetime.invalid", "error", v.is_not_null() & ~ok,
                       "not a date (2024-05-01) or date-time (2024-05-01T13:30:00+02:00)")]
         return Outcome(pl.select(pl.when(ok).then(out).otherwise(v)).to_series().alias(s.name), flags)
-
-    def checks(self, f: Field) -> list[pa.Check]:
-        return []
 
 
 @lru_cache(maxsize=1)
