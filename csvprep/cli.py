@@ -32,6 +32,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise _fail(str(exc))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except KeyboardInterrupt:
             raise _fail("interrupted")
         except MemoryError:
@@ -41,6 +44,16 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             raise _fail(f"internal error ({type(exc).__name__}: {exc}); set CSVPREP_DEBUG=1 for details")
     return wrapper
+
+
+def emit(text: str) -> None:
+    """Print data to stdout; a closed pipe (`| head`) silences it instead of failing."""
+    try:
+        click.echo(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -157,7 +170,7 @@ def check(file: str, fmt: str, **o: Any) -> None:
     """
     with progress_bar(o["quiet"] or fmt == "json") as progress:
         report = api.check(file, progress=progress, **common_kwargs(o))
-    click.echo(report.to_json() if fmt == "json" else report.to_text())
+    emit(report.to_json() if fmt == "json" else report.to_text())
     sys.exit(exit_code(report, o["strict"]))
 
 

@@ -201,6 +201,16 @@ class Boolean(FieldType):
         return [pa.Check.isin([str(self.opt(f, "true")), str(self.opt(f, "false"))], error="boolean.invalid")]
 
 
+def example_date(fmt: str) -> str:
+    """31 May 2024 written in `fmt`, to show users the expected form."""
+    import datetime as dt
+
+    try:
+        return dt.date(2024, 5, 31).strftime(fmt)
+    except ValueError:
+        return fmt
+
+
 DATE_FORMATS = {
     "MDY": ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%d %b %Y", "%b %d, %Y",
             "%d %B %Y", "%B %d, %Y", "%d.%m.%Y"],
@@ -232,7 +242,7 @@ class Date(FieldType):
         fmt = str(self.opt(f, "format"))
         parsed = _parse_dates(v, [fmt, *[x for x in formats if x != fmt]])
         out = parsed.dt.strftime(fmt)
-        flags = [_invalid(v, parsed.is_not_null(), "date.invalid", f"not a valid date (expected like {fmt})")]
+        flags = [_invalid(v, parsed.is_not_null(), "date.invalid", f"not a valid date (expected like {example_date(fmt)})")]
         return Outcome(pl.select(pl.when(parsed.is_not_null()).then(out).otherwise(v)).to_series().alias(s.name), flags)
 
 

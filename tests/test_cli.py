@@ -153,3 +153,29 @@ def test_objects_and_schema_show(runner):
     result = runner.invoke(cli, ["schema", "show", "contact"])
     assert result.exit_code == 0
     assert "C_EmailAddress" in result.stdout and "email" in result.stdout and "key: C_EmailAddress" in result.stdout
+
+
+def test_closed_stdout_pipe_is_not_an_error(tmp_path):
+    import subprocess
+    import sys
+
+    p = tmp_path / "big.csv"
+    p.write_text("Email,Phone\n" + "".join(f"u{i}@x.com,bad{i}\n" for i in range(20000)))
+    proc = subprocess.Popen([sys.executable, "-c", "from csvprep.cli import cli; cli()", "check", str(p),
+                             "-O", "contact", "--format", "json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1  # data errors, as without the pipe
+    assert err == ""
+
+
+def test_invalid_date_message_shows_an_example(tmp_path):
+    import csvprep
+
+    p = tmp_path / "c.csv"
+    p.write_text("name,startAt\nLaunch,31/31/2024\n")
+    res = csvprep.check(p, object="campaign")
+    msg = res.issues.filter(pl.col("code") == "date.invalid")["message"].item()
+    assert "2024-05-31" in msg
