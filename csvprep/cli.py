@@ -80,20 +80,9 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def parse_size(text: str) -> int:
     """'32MB' -> bytes."""
-    t = text.strip().upper().replace(" ", "")
-    for unit, mult in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)):
-        if t.endswith(unit):
-            t, m = t[: -len(unit)], mult
-            break
-    else:
-        m = 1
-    try:
-        value = int(float(t) * m)
-    except ValueError:
-        raise _fail(f"not a size: {text!r} (use e.g. 32MB)")
-    if value <= 0:
-        raise _fail(f"size must be positive: {text!r}")
-    return value
+    from .writer import size_bytes
+
+    return size_bytes(text)
 
 
 @contextlib.contextmanager
