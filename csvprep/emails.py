@@ -18,7 +18,7 @@ from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, re
 ATEXT = r"a-z0-9_!#$%&'*+\-/=?^`{|}~"
 DOT_ATOM = rf"[{ATEXT}]+(?:\.[{ATEXT}]+)*"
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-SAFE = r"^[!#-&(-;=?-\[\]-~]{1,254}$"  # printable ASCII without space " ' < > \ and upper case
+SAFE = r"^[!#-&(-;=?@\[\]-~]{1,254}$"  # printable ASCII without space " ' < > \ and upper case
 SPECIAL_USE = "(?:^|\\.)(?:" + "|".join(re.escape(d) for d in SPECIAL_USE_DOMAIN_NAMES) + ")$"
 MESSAGES = {
     "no_at": "An email address must have an @-sign.",
@@ -37,14 +37,41 @@ MESSAGES = {
 }
 
 
+VALID = rf"^{DOT_ATOM}@(?:{LABEL}\.)+{LABEL}$"
+
+
+SPECIAL_USE_END = "[.@](?:" + "|".join(re.escape(d) for d in SPECIAL_USE_DOMAIN_NAMES) + ")$"
+SPECIAL_USE_TAIL = max(len(d) for d in SPECIAL_USE_DOMAIN_NAMES) + 1
+
+
 def fast_verdicts(values: pl.Series) -> pl.DataFrame:
     """Columns `decided` (the fast path knows the answer) and `error` (email-validator's message,
     null when valid) for each value; `error` is meaningless where `decided` is false."""
+    v = values.cast(pl.String)
+    # the common case, one pass: a valid ASCII dot-atom address
+    # on the last characters only (cheaper): the TLD ends with a letter, and the domain is not
+    # (under) a special-use name
+    end = v.str.tail(SPECIAL_USE_TAIL)
+    valid = (v.str.contains(VALID) & (v.str.len_bytes() <= 254) & ~v.str.contains("--", literal=True)
+             & end.str.contains("[a-z]$") & ~end.str.contains(SPECIAL_USE_END)).fill_null(False)
+    decided = valid | v.is_null()
+    error = pl.Series("error", [None] * len(v), dtype=pl.String)
+    idx = (~decided).arg_true()
+    if len(idx):
+        rest = _decide_rest(v.gather(idx))
+        decided = decided.scatter(idx, rest["decided"])
+        error = error.scatter(idx, rest["error"])
+    return pl.DataFrame({"decided": decided, "error": error})
+
+
+def _decide_rest(values: pl.Series) -> pl.DataFrame:
+    """The fast path for the values that are not plainly valid: the common mistakes."""
     v = pl.col("v")
-    at = v.str.find("@", literal=True)
-    local = v.str.slice(0, at)
-    domain = v.str.slice(at + 1)
     m = MESSAGES
+    frame = pl.DataFrame({"v": values}).with_columns(at=v.str.find("@", literal=True)).with_columns(
+        local=v.str.slice(0, pl.col("at")), domain=v.str.slice(pl.col("at") + 1))
+    domain = pl.col("domain")
+    at = pl.col("at")
     # a domain of [a-z0-9.-] only: email-validator's checks in its order
     hostish = domain.str.contains(r"^[a-z0-9.-]{1,253}$")
     labels_ok = domain.str.contains(rf"^{LABEL}(?:\.{LABEL})*$")
@@ -69,8 +96,8 @@ def fast_verdicts(values: pl.Series) -> pl.DataFrame:
     bad = (pl.lit(m["bad_chars"]) + domain.str.extract_all(r"[^a-z0-9.-]").list.unique().list.sort()
            .list.eval(pl.lit("'") + pl.element() + pl.lit("'")).list.join(", ") + pl.lit("."))
     safe = v.str.contains(SAFE)
-    local_ok = local.str.contains(rf"^{DOT_ATOM}$")
-    frame = pl.DataFrame({"v": values}).select(
+    local_ok = pl.col("local").str.contains(rf"^{DOT_ATOM}$")
+    frame = frame.select(
         decided=pl.when(v.is_null()).then(True)
         .when(~safe).then(False)
         .when(at.is_null()).then(True)
@@ -104,15 +131,12 @@ def verdicts(values: pl.Series, allow_smtputf8: bool = True) -> pl.Series:
     """Error message per value (null when valid): the fast path decides the common shapes,
     email-validator the rest, once per distinct value."""
     fast = fast_verdicts(values)
-    rest = values.filter(~fast["decided"])
-    if rest.len() == 0:
-        return fast["error"].alias(values.name)
-    distinct = rest.unique()
-    messages = [reference_verdict(v, allow_smtputf8) for v in distinct.to_list()]
-    table = pl.DataFrame({"v": distinct, "ref": pl.Series(messages, dtype=pl.String)})
-    joined = pl.DataFrame({"v": values, "decided": fast["decided"], "error": fast["error"]}).join(
-        table, on="v", how="left", maintain_order="left")
-    return joined.select(pl.when("decided").then("error").otherwise("ref"))["error"].alias(values.name)
+    error = fast["error"].alias(values.name)
+    idx = (~fast["decided"]).arg_true()
+    if len(idx):
+        messages = [reference_verdict(x, allow_smtputf8) for x in values.gather(idx).to_list()]
+        error = error.scatter(idx, pl.Series(messages, dtype=pl.String))
+    return error
 
 
 @register

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import polars as pl
 
 from .schema import Rule
-from .urls import host
+from .urls import host_expr
 
 RuleFn = Callable[[pl.DataFrame, Rule], "pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]"]  # issues[, rewritten rows]
 RULES: dict[str, RuleFn] = {}
@@ -36,7 +36,7 @@ def same_domain(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     """The email's domain and the website's host belong to the same domain."""
     email, url = r.fields
     dom = pl.col(email).str.extract(r"@([^@]+)$", 1).str.to_lowercase()
-    site = pl.col(url).map_batches(lambda s: host(s), return_dtype=pl.String)
+    site = host_expr(pl.col(url))
     same = (site == dom) | site.str.ends_with(pl.lit(".") + dom) | dom.str.ends_with(pl.lit(".") + site)
     mask = dom.is_not_null() & site.is_not_null() & ~same
     message = pl.format("the website's domain ({}) differs from the email's domain ({})", site, dom)

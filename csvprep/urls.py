@@ -11,9 +11,14 @@ BARE = r"^(?i)(www\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(:\d{1,5})?([/?#].*)?$"
 VALID = r"^https?://([\p{Ll}\p{N}]([\p{Ll}\p{N}-]{0,61}[\p{Ll}\p{N}])?\.)+[\p{Ll}]{2,63}\.?(:\d{1,5})?([/?#]\S*)?$"
 
 
+def host_expr(url: pl.Expr) -> pl.Expr:
+    """The host of each URL (lower-case, without `www.` and port), as an expression."""
+    return url.str.extract(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", 1).str.to_lowercase().str.replace(r"^www\.", "")
+
+
 def host(url: pl.Series) -> pl.Series:
     """The host of each URL (lower-case, without `www.` and port)."""
-    return url.str.extract(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", 1).str.to_lowercase().str.replace(r"^www\.", "")
+    return pl.select(host_expr(pl.lit(url))).to_series().alias(url.name)
 
 
 @register
