@@ -15,6 +15,7 @@ SAMPLE_BYTES = 1 << 20
 DIALECT_SAMPLE_LINES = 200
 DELIMITERS = (",", "\t", ";", "|", "^", "`", ":")
 QUOTES = ('"', "'", "|")
+ESCAPE_MARGIN = 1.1  # a backslash-escape dialect must score this much better than the plain one
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -181,6 +182,12 @@ def score_dialect(lines: list[str], dialect: Dialect) -> float:
     return pattern * max(type_score, 1e-3)
 
 
+def _splits_most_rows(lines: list[str], delimiter: str) -> bool:
+    """True when more than half the records (read with '"' quotes) have two or more cells."""
+    rows = _parse_sample(lines, Dialect(delimiter))
+    return 2 * sum(len(r) > 1 for r in rows) > len(rows)
+
+
 def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
     """Pick the delimiter and quote character that make the sample most consistent."""
     lines = [ln for ln in text.splitlines()[:DIALECT_SAMPLE_LINES] if ln.strip()]
@@ -191,18 +198,33 @@ def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
         delims = (delimiter,)
     else:
         counts = {d: sum(ln.count(d) for ln in lines) for d in DELIMITERS}
-        delims = tuple(d for d in DELIMITERS if counts[d]) or (",",)
+        # A delimiter separates the cells of most lines; one found in only a few lines (outside
+        # quotes) is text in a single-column file, e.g. "me@[IPv6:::1]" in a list of addresses.
+        delims = tuple(d for d in DELIMITERS if counts[d] and _splits_most_rows(lines, d))
+        if not delims:  # one column: any delimiter that does not occur, else the rarest
+            delims = (min(DELIMITERS, key=lambda d: (counts[d], DELIMITERS.index(d))),)
     sample_text = "\n".join(lines)
     best, best_score = Dialect(delims[0]), -1.0
     for d in delims:
-        at_field_start = [q for q in QUOTES if q != d and re.search(
-            f"(^|{re.escape(d)}) *{re.escape(q)}", sample_text, re.MULTILINE)]
-        quotes: list[str | None] = at_field_start or ['"']
-        escapes: list[str | None] = [None, "\\"] if "\\" in sample_text else [None]
+        # '"' is always a candidate (and wins ties); another quote character only when some
+        # field is wholly wrapped in it, e.g. |a, b| -- a lone '|' or "'" in a cell is not a quote.
+        quotes: list[str | None] = ['"'] + [q for q in QUOTES if q not in (d, '"') and re.search(
+            f"(?:^|{re.escape(d)}) *{re.escape(q)}(?:[^{re.escape(q)}\n]|{re.escape(q * 2)})*{re.escape(q)} *(?:{re.escape(d)}|$)",
+            sample_text, re.MULTILINE)]
+        # A backslash escape is tried only when a backslash stands before the delimiter or a quote
+        # inside a field (imdb.csv: Seltsam\\, oder; JSON: {\\"a\\": 1}), and chosen only when it
+        # makes the rows clearly more consistent: a doubled-quote file may hold backslashes too.
+        specials = "".join(re.escape(c) for c in {d, *(q for q in quotes if q)})
+        escaped = re.search(f"\\\\(?:[{specials}])(?! *(?:{re.escape(d)}|$))(?<!\\\\\"(?=\"))",
+                            sample_text, re.MULTILINE) is not None
         for q in quotes:
-            for e in escapes:
-                candidate = Dialect(d, q, e)
-                score = score_dialect(lines, candidate)
-                if score > best_score + 1e-9:
-                    best, best_score = candidate, score
+            plain = Dialect(d, q, None)
+            score = score_dialect(lines, plain)
+            if score > best_score + 1e-9:
+                best, best_score = plain, score
+            if escaped:
+                with_escape = Dialect(d, q, "\\")
+                esc_score = score_dialect(lines, with_escape)
+                if esc_score > max(best_score, score * ESCAPE_MARGIN) + 1e-9:
+                    best, best_score = with_escape, esc_score
     return best
