@@ -35,8 +35,10 @@ def issues_where(frame: pl.DataFrame, mask: pl.Expr, r: Rule, column: str, code:
 def same_domain(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     """The email's domain and the website's host belong to the same domain."""
     email, url = r.fields
-    dom = pl.col(email).str.extract(r"@([^@]+)$", 1).str.to_lowercase()
-    site = host_expr(pl.col(url))
+    # computed once as columns (eager expressions are not de-duplicated)
+    frame = frame.with_columns(_dom=pl.col(email).str.extract(r"@([^@]+)$", 1).str.to_lowercase(),
+                               _site=host_expr(pl.col(url)))
+    dom, site = pl.col("_dom"), pl.col("_site")
     same = (site == dom) | site.str.ends_with(pl.lit(".") + dom) | dom.str.ends_with(pl.lit(".") + site)
     mask = dom.is_not_null() & site.is_not_null() & ~same
     message = pl.format("the website's domain ({}) differs from the email's domain ({})", site, dom)

@@ -11,6 +11,19 @@ BARE = r"^(?i)(www\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(:\d{1,5})?([/?#].*)?$"
 VALID = r"^https?://([\p{Ll}\p{N}]([\p{Ll}\p{N}-]{0,61}[\p{Ll}\p{N}])?\.)+[\p{Ll}]{2,63}\.?(:\d{1,5})?([/?#]\S*)?$"
 
 
+# VALID with ASCII classes: the same verdict on ASCII text, and ~20x faster than the Unicode classes
+VALID_ASCII = r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?(:[0-9]{1,5})?([/?#]\S*)?$"
+
+
+def valid(x: pl.Series) -> pl.Series:
+    """`x.str.contains(VALID)`, with the ASCII pattern on ASCII values."""
+    ok = x.str.contains(VALID_ASCII)
+    idx = (x.str.len_bytes() != x.str.len_chars()).fill_null(False).arg_true()
+    if len(idx):
+        ok = ok.scatter(idx, x.gather(idx).str.contains(VALID))
+    return ok
+
+
 def host_expr(url: pl.Expr) -> pl.Expr:
     """The host of each URL (lower-case, without `www.` and port), as an expression."""
     return url.str.extract(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", 1).str.to_lowercase().str.replace(r"^www\.", "")
@@ -37,7 +50,7 @@ class Url(FieldType):
         lowered = (parts.struct.field("1").str.to_lowercase() + parts.struct.field("2").str.to_lowercase()
                    + parts.struct.field("3"))
         x = pl.select(pl.coalesce([lowered, x])).to_series().alias(s.name)
-        ok = x.str.contains(VALID)
+        ok = valid(x)
         flags = [
             Flag("url.invalid", "error", (x.is_not_null() & ~ok.fill_null(False)),
                  "not a web address (expected like https://www.example.com)"),

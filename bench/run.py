@@ -1,0 +1,111 @@
+"""Benchmark `csvprep clean --object contact` against a plain polars read_csv + write_csv.
+
+    python bench/run.py --rows 1000000 --runs 5
+    python bench/run.py --rows 10000000 --runs 1 --chunk-size 16MB --skip-baseline   # memory check
+
+Generates bench/data/contacts-<N>.csv deterministically when it is missing (bench/gen.py), then
+runs both commands as child processes, alternating, and reports for each the median wall time
+(process start to exit, imports included), rows/s, MB/s and peak RSS (ru_maxrss of the child from
+os.wait4), plus the ratio of the medians. Not a test: nothing fails on a slow machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import gen  # noqa: E402
+
+BASELINE = ("import sys, polars as pl\n"
+            "pl.read_csv(sys.argv[1], infer_schema=False).write_csv(sys.argv[2])\n")
+CSVPREP = "import sys\nfrom csvprep.cli import cli\nsys.argv[0] = 'csvprep'\ncli()\n"
+
+
+def run(cmd: list[str]) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in bytes, exit code) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd[:3])}... failed ({proc.returncode}): {err.strip()[-2000:]}")
+    return wall, usage.ru_maxrss * 1024, proc.returncode
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3, help="runs of each command (median reported)")
+    ap.add_argument("--chunk-size", default=None, help="csvprep --chunk-size (default: csvprep's)")
+    ap.add_argument("--file", type=Path, help="use this CSV instead of a generated one")
+    ap.add_argument("--skip-baseline", action="store_true")
+    a = ap.parse_args(argv)
+
+    import polars as pl
+
+    path = a.file or gen.default_path(a.rows)
+    if not path.exists():
+        t = time.perf_counter()
+        gen.generate(a.rows, path)
+        print(f"generated {path} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    size = path.stat().st_size
+    rows = a.rows if a.file is None else None
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix="out-") as tmp:
+        out = Path(tmp)
+        base_cmd = [sys.executable, "-c", BASELINE, str(path), str(out / "baseline.csv")]
+        prep_cmd = [sys.executable, "-c", CSVPREP, "clean", str(path), "--object", "contact",
+                    "-o", str(out / "clean.csv"), "--quiet"]
+        if a.chunk_size:
+            prep_cmd += ["--chunk-size", a.chunk_size]
+        results: dict[str, list[tuple[float, int]]] = {"polars read_csv+write_csv": [], "csvprep clean": []}
+        for i in range(a.runs):
+            if not a.skip_baseline:
+                wall, rss, _ = run(base_cmd)
+                results["polars read_csv+write_csv"].append((wall, rss))
+                print(f"run {i + 1}: polars  {wall:6.2f} s  {rss / 2**20:7.0f} MB", file=sys.stderr)
+            wall, rss, code = run(prep_cmd)
+            results["csvprep clean"].append((wall, rss))
+            print(f"run {i + 1}: csvprep {wall:6.2f} s  {rss / 2**20:7.0f} MB  (exit {code})", file=sys.stderr)
+        if rows is None:
+            rows = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
+    print(f"machine: {machine()}; polars {pl.__version__}")
+    print(f"file:    {path.name}, {rows:,} rows, {size / 1e6:.1f} MB; {a.runs} run(s) each, median")
+    print(f"{'command':28s} {'median s':>9s} {'rows/s':>12s} {'MB/s':>8s} {'peak RSS':>10s}")
+    medians = {}
+    for name, rs in results.items():
+        if not rs:
+            continue
+        med = statistics.median(w for w, _ in rs)
+        medians[name] = med
+        peak = max(r for _, r in rs)
+        print(f"{name:28s} {med:9.2f} {rows / med:12,.0f} {size / 1e6 / med:8.1f} {peak / 2**20:8.0f} MB")
+    if len(medians) == 2:
+        print(f"ratio csvprep / polars: {medians['csvprep clean'] / medians['polars read_csv+write_csv']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
