@@ -152,14 +152,20 @@ class Validator:
             for flag in outcome.flags:
                 if not flag.mask.any():
                     continue
+                keep = flag.mask.fill_null(False)  # filter first: only the flagged rows are built
+                line = rows[LINE].filter(keep)
+                n = line.len()
+
+                def const(value: str | None, n: int = n) -> pl.Series:
+                    return pl.repeat(value, n, dtype=pl.String, eager=True)
+
                 frame = pl.DataFrame({
-                    "line": rows[LINE], "column": pl.Series([src] * rows.height, dtype=pl.String),
-                    "value": original, "code": pl.Series([flag.code] * rows.height, dtype=pl.String),
-                    "severity": pl.Series([flag.severity] * rows.height, dtype=pl.String),
-                    "message": flag.message if isinstance(flag.message, pl.Series)
-                    else pl.Series([flag.message] * rows.height, dtype=pl.String),
-                    "fixed": flag.fixed if flag.fixed is not None else pl.Series([None] * rows.height, dtype=pl.String),
-                }).filter(flag.mask)
+                    "line": line, "column": const(src), "value": original.filter(keep),
+                    "code": const(flag.code), "severity": const(flag.severity),
+                    "message": flag.message.filter(keep) if isinstance(flag.message, pl.Series)
+                    else const(flag.message),
+                    "fixed": flag.fixed.filter(keep) if flag.fixed is not None else const(None),
+                })
                 parts.append(frame)
         return pl.DataFrame(values), parts
 
