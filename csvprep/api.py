@@ -43,12 +43,12 @@ def resolve_schema(object: str | None = None, schema: Schema | str | os.PathLike
 
 def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike | None,
          connector: str | None, encoding: str | None, delimiter: str | None, region: str | None,
-         phone_format: str | None, chunk_bytes: int, progress: Progress | None
-         ) -> tuple[Report, Validator, Iterator[Processed]]:
+         phone_format: str | None, chunk_bytes: int, progress: Progress | None,
+         escape_formulas: bool = False) -> tuple[Report, Validator, Iterator[Processed]]:
     resolved = resolve_schema(object, schema, connector)
     reader = CsvReader(source, encoding=encoding, delimiter=delimiter, chunk_bytes=chunk_bytes)
     info = reader.info
-    validator = Validator(resolved, info.header, info.header_line, Context(region, phone_format))
+    validator = Validator(resolved, info.header, info.header_line, Context(region, phone_format, escape_formulas))
     report = Report(
         file=info.name, encoding=info.encoding.name, delimiter=info.dialect.delimiter,
         object=resolved.object if resolved else None, connector=resolved.connector if resolved else None,
@@ -73,10 +73,10 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
 def check(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
           connector: str | None = None, *, encoding: str | None = None, delimiter: str | None = None,
           region: str | None = None, phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
-          progress: Progress | None = None) -> Report:
+          progress: Progress | None = None, escape_formulas: bool = False) -> Report:
     """Validate a CSV (path, file object or DataFrame) and return the report; writes nothing."""
     report, _, batches = _run(source, object, schema, connector, encoding, delimiter, region,
-                              phone_format, chunk_bytes, progress)
+                              phone_format, chunk_bytes, progress, escape_formulas)
     for _ in batches:
         pass
     return report
@@ -85,10 +85,14 @@ def check(source: Source, object: str | None = None, schema: Schema | str | os.P
 def clean(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
           connector: str | None = None, *, encoding: str | None = None, delimiter: str | None = None,
           region: str | None = None, phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
-          progress: Progress | None = None) -> Result:
-    """Validate and normalise in memory: clean rows, rejected rows (with `_line`, `_reasons`) and report."""
+          progress: Progress | None = None, escape_formulas: bool = False) -> Result:
+    """Validate and normalise in memory: clean rows, rejected rows (with `_line`, `_reasons`) and report.
+
+    Cells that start like a spreadsheet formula are flagged `text.formula`; `escape_formulas`
+    prefixes them with `'`.
+    """
     report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
-                                      phone_format, chunk_bytes, progress)
+                                      phone_format, chunk_bytes, progress, escape_formulas)
     parts = list(batches)
     cols = validator.output_columns
     clean_df = pl.concat([p.clean for p in parts]) if parts else pl.DataFrame(schema={c: pl.String for c in cols})
@@ -137,7 +141,8 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
                phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
                progress: Progress | None = None, out_delimiter: str | None = None,
                line_ending: str | None = None, max_rows: int | None = None,
-               max_bytes: int | str | None = None, output_format: str = "csv") -> Report:
+               max_bytes: int | str | None = None, output_format: str = "csv",
+               escape_formulas: bool = False) -> Report:
     """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, report to JSON.
 
     The clean file is split into OUT.part-NNN files at `max_rows` / `max_bytes` (defaults from
@@ -153,7 +158,7 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
     if len({str(t.resolve()) for _, t in targets}) != len(targets):
         raise OutputError("the output, rejects and report paths must differ")
     report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
-                                      phone_format, chunk_bytes, progress)
+                                      phone_format, chunk_bytes, progress, escape_formulas)
     sinks: list[CsvSink | PartedCsvSink | JsonlSink] = []
     try:
         clean_sink = open_clean_sink(out, validator, out_delimiter, line_ending, max_rows, max_bytes,

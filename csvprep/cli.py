@@ -70,6 +70,8 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--phone-format", type=click.Choice(["E164", "INTERNATIONAL", "NATIONAL"], case_sensitive=False),
                      help="Phone output format (overrides the schema)."),
         click.option("--strict", is_flag=True, help="Warnings also make the exit code 1."),
+        click.option("--escape-formulas", is_flag=True,
+                     help="Prefix cells starting with = + - @ tab or CR with ' so spreadsheets show them as text."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stderr."),
         click.option("--chunk-size", default="32MB", show_default=True, metavar="SIZE",
                      help="Bytes read per batch; memory use grows with it."),
@@ -126,7 +128,7 @@ def common_kwargs(o: dict[str, Any]) -> dict[str, Any]:
         schema = table_schema(o.get("dsn"), o.get("table"))
     return dict(object=o["object_"], schema=schema, connector=o["connector"], encoding=o["encoding"],
                 delimiter=o["delimiter"], region=o["region"], phone_format=o["phone_format"],
-                chunk_bytes=parse_size(o["chunk_size"]))
+                chunk_bytes=parse_size(o["chunk_size"]), escape_formulas=o.get("escape_formulas", False))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -182,6 +182,17 @@ def score_dialect(lines: list[str], dialect: Dialect) -> float:
     return pattern * max(type_score, 1e-3)
 
 
+def _consistency(lines: list[str], dialect: Dialect) -> float:
+    """Share of records with the most common number of cells."""
+    rows = _parse_sample(lines, dialect)
+    if not rows:
+        return 0.0
+    lengths: dict[int, int] = {}
+    for row in rows:
+        lengths[len(row)] = lengths.get(len(row), 0) + 1
+    return max(lengths.values()) / len(rows)
+
+
 def _splits_most_rows(lines: list[str], delimiter: str) -> bool:
     """True when more than half the records (read with '"' quotes) have two or more cells."""
     rows = _parse_sample(lines, Dialect(delimiter))
@@ -209,22 +220,28 @@ def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
         # '"' is always a candidate (and wins ties); another quote character only when some
         # field is wholly wrapped in it, e.g. |a, b| -- a lone '|' or "'" in a cell is not a quote.
         quotes: list[str | None] = ['"'] + [q for q in QUOTES if q not in (d, '"') and re.search(
-            f"(?:^|{re.escape(d)}) *{re.escape(q)}(?:[^{re.escape(q)}\n]|{re.escape(q * 2)})*{re.escape(q)} *(?:{re.escape(d)}|$)",
+            f"(?:^|{re.escape(d)}) *{re.escape(q)}(?:[^{re.escape(q)}\n]|{re.escape(q * 2)})+{re.escape(q)} *(?:{re.escape(d)}|$)",
             sample_text, re.MULTILINE)]
         # A backslash escape is tried only when a backslash stands before the delimiter or a quote
         # inside a field (imdb.csv: Seltsam\\, oder; JSON: {\\"a\\": 1}), and chosen only when it
-        # makes the rows clearly more consistent: a doubled-quote file may hold backslashes too.
+        # makes more rows alike and scores clearly better: a doubled-quote file may hold backslashes too.
         specials = "".join(re.escape(c) for c in {d, *(q for q in quotes if q)})
         escaped = re.search(f"\\\\(?:[{specials}])(?! *(?:{re.escape(d)}|$))(?<!\\\\\"(?=\"))",
                             sample_text, re.MULTILINE) is not None
+        default = 0.0
         for q in quotes:
             plain = Dialect(d, q, None)
             score = score_dialect(lines, plain)
+            if q == '"':
+                default = _consistency(lines, plain)
+            elif _consistency(lines, plain) <= default + 1e-9:  # another quote must make rows more alike
+                continue
             if score > best_score + 1e-9:
                 best, best_score = plain, score
             if escaped:
                 with_escape = Dialect(d, q, "\\")
                 esc_score = score_dialect(lines, with_escape)
-                if esc_score > max(best_score, score * ESCAPE_MARGIN) + 1e-9:
+                if (esc_score > max(best_score, score * ESCAPE_MARGIN) + 1e-9
+                        and _consistency(lines, with_escape) > _consistency(lines, plain) + 1e-9):
                     best, best_score = with_escape, esc_score
     return best

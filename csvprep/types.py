@@ -35,6 +35,7 @@ class Context:
 
     region: str | None = None
     phone_format: str | None = None
+    escape_formulas: bool = False  # prefix cells that start like a spreadsheet formula with '
 
 
 TYPES: dict[str, "FieldType"] = {}

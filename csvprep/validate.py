@@ -8,6 +8,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
+from . import formula
 from .reader import LINE, RAW, Batch
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
@@ -107,7 +108,8 @@ class Validator:
         rows, bad = batch.rows, batch.bad
         issue_parts = [self._structure_issues(bad)]
         if self.schema is None or self.map is None:
-            normalised = rows
+            normalised, parts = formula.guard(rows, rows, {h: h for h in self.header}, self.ctx.escape_formulas)
+            issue_parts.extend(parts)
         elif self.map.missing_required:
             normalised = rows.select(LINE, *[pl.col(src).alias(name) for name, src in self.map.columns.items()])
             issue_parts.append(rows.select(
@@ -129,6 +131,9 @@ class Validator:
                 found = found.cast(ISSUE_SCHEMA).with_columns(  # name the source column, as type issues do
                     pl.col("column").replace(self.map.columns))
                 issue_parts.append(found)
+            normalised, parts = formula.guard(rows, normalised, {f.name: self.map.columns[f.name] for f in self.fields},
+                                              self.ctx.escape_formulas)
+            issue_parts.extend(parts)
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
         if self.schema is not None and self.key and not self.map.missing_required:
             issues = pl.concat([issues, self._key_issues(rows, normalised, issues)])
