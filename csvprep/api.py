@@ -14,7 +14,7 @@ from .report import Report
 from .schema import Schema, load_schema
 from .types import Context
 from .validate import ISSUE_SCHEMA, Processed, Validator, issues_frame
-from .writer import (CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes, write_text)
+from .writer import (AtomicFile, CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes, write_text)
 from .writer import line_ending as writer_line_ending
 
 Progress = Callable[[int, int | None], None]
@@ -61,7 +61,8 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
             report.read += done.read
             report.clean += done.clean.height
             report.rejected += done.rejects.height
-            issues.append(done.issues)
+            # compact copies: slices of a batch would keep the whole batch's text buffers alive
+            issues.append(pl.DataFrame([s.shrink_to_fit() for s in done.issues.get_columns()]))
             if progress:
                 progress(batch.bytes_done, info.size)
             yield done
@@ -159,22 +160,25 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         raise OutputError("the output, rejects and report paths must differ")
     report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
                                       phone_format, chunk_bytes, progress, escape_formulas)
-    sinks: list[CsvSink | PartedCsvSink | JsonlSink] = []
+    sinks: list[CsvSink | PartedCsvSink | JsonlSink | AtomicFile] = []
     try:
         clean_sink = open_clean_sink(out, validator, out_delimiter, line_ending, max_rows, max_bytes,
                                      output_format)
         sinks.append(clean_sink)
         reject_sink = CsvSink(rej, [LINE, "_reasons", *validator.header, "_raw"])
         sinks.append(reject_sink)
+        staged = AtomicFile(report_path) if report_path else None  # fails early; committed with the rest
+        if staged:
+            sinks.append(staged)
         for done in batches:
             clean_sink.write(done.clean)
             reject_sink.write(done.rejects)
         parts = clean_sink.final_paths()
         report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
         report.outputs["rejects"] = str(rej)
-        if report_path:
+        if staged:
             report.outputs["report"] = str(report_path)
-            write_text(report_path, report.to_json() + "\n")
+            staged.fh.write((report.to_json() + "\n").encode("utf-8"))
         for sink in sinks:
             sink.commit()
     except BaseException:

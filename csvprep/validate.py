@@ -9,6 +9,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from . import formula
+from .keys import KeyIndex
 from .reader import LINE, RAW, Batch
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
@@ -84,7 +85,7 @@ class Validator:
         self.header = header
         self.ctx = ctx or Context()
         self.map: HeaderMap | None = map_header(schema, header, header_line) if schema else None
-        self.seen: pl.DataFrame | None = None
+        self.seen: KeyIndex | None = None  # first lines of the keys of earlier batches
         if schema and self.map:
             self.fields = [f for f in schema.fields if f.name in self.map.columns]
             self.pandera = pandera_schema(schema, type_checks=False, unique=False,
@@ -203,11 +204,12 @@ class Validator:
         cand = normalised.filter(~pl.col(LINE).is_in(errors.implode()) if errors.len() else pl.lit(True))
         cand = cand.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
         cand = cand.select(LINE, *self.key).with_columns(first=pl.col(LINE).min().over(self.key))
-        if self.seen is not None and self.seen.height:
-            cand = cand.join(self.seen, on=self.key, how="left", suffix="_seen").with_columns(
+        if self.seen is None:
+            self.seen = KeyIndex(self.key)
+        if len(self.seen):
+            cand = cand.with_columns(first_seen=self.seen.first_lines(cand)).with_columns(
                 first=pl.coalesce("first_seen", "first")).drop("first_seen")
-        new = cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first")
-        self.seen = new if self.seen is None else pl.concat([self.seen, new])
+        self.seen.add(cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first"))
         dups = cand.filter(pl.col("first") != pl.col(LINE))
         src = self.map.columns[self.key[0]] if self.map else self.key[0]
         original = rows.select(LINE, pl.col(src).alias("_orig"))

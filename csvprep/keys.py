@@ -1,0 +1,93 @@
+"""First occurrences of key values across batches, exact, in bounded memory.
+
+Memory holds 24 bytes per distinct key (a 64-bit hash, the first line, where the text is kept);
+the key texts themselves are kept per batch in memory until they pass `spill_bytes`, then in
+Arrow IPC files in a temporary folder. A later row whose key hash matches is confirmed by
+comparing the texts, read back only for the stores it points to: hash collisions never make a
+false duplicate.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+import polars as pl
+
+LINE = "_line"
+SPILL_BYTES = 64 << 20
+
+
+def key_hash(frame: pl.DataFrame, key: list[str]) -> pl.Series:
+    """A 64-bit hash of the key columns of each row (nulls never reach here)."""
+    return frame.select(pl.struct(key).hash(seed=20261122).alias("_h"))["_h"]
+
+
+class KeyIndex:
+    """The first line of each key value seen so far."""
+
+    def __init__(self, key: list[str], spill_bytes: int = SPILL_BYTES) -> None:
+        self.key = key
+        self.spill_bytes = spill_bytes
+        self.index = pl.DataFrame(schema={"_h": pl.UInt64, "first": pl.Int64, "_store": pl.UInt32,
+                                          "_row": pl.UInt32})
+        self.stores: list[pl.DataFrame | Path] = []
+        self.in_memory = 0
+        self._dir: Path | None = None
+
+    def __len__(self) -> int:
+        return self.index.height
+
+    def first_lines(self, cand: pl.DataFrame) -> pl.Series:
+        """For each row of `cand` (its key columns), the first line of an equal earlier key, or null."""
+        out = pl.Series("first_seen", [None] * cand.height, dtype=pl.Int64)
+        if not self.index.height or not cand.height:
+            return out
+        probe = cand.select(self.key).with_row_index("_i").with_columns(_h=key_hash(cand, self.key))
+        hits = probe.join(self.index, on="_h", how="inner")
+        if not hits.height:
+            return out
+        confirmed = []
+        for (store,), group in hits.group_by(["_store"]):
+            earlier = self._texts(int(store), group.select("_row")).rename({k: k + "_seen" for k in self.key})
+            pairs = group.join(earlier, on="_row", how="inner")
+            same = pl.all_horizontal([pl.col(k) == pl.col(k + "_seen") for k in self.key])
+            confirmed.append(pairs.filter(same).select("_i", "first"))
+        found = pl.concat(confirmed).group_by("_i").agg(pl.col("first").min())
+        return out.scatter(found["_i"], found["first"])
+
+    def add(self, new: pl.DataFrame) -> None:
+        """Record key values (columns `key` + `first`) not seen before."""
+        if not new.height:
+            return
+        texts = pl.DataFrame([s.shrink_to_fit() for s in new.select(self.key).get_columns()])
+        store = len(self.stores)
+        self.stores.append(texts)
+        self.in_memory += texts.estimated_size()
+        self.index = pl.concat([self.index, pl.DataFrame({
+            "_h": key_hash(new, self.key), "first": new["first"].cast(pl.Int64),
+            "_store": pl.repeat(store, new.height, dtype=pl.UInt32, eager=True),
+            "_row": pl.int_range(0, new.height, dtype=pl.UInt32, eager=True)})])
+        if self.index.n_chunks() > 64:
+            self.index = self.index.rechunk()
+        if self.in_memory > self.spill_bytes:
+            self._spill()
+
+    def _texts(self, store: int, rows: pl.DataFrame) -> pl.DataFrame:
+        """The key texts at `rows` (column `_row`) of one store, with `_row`."""
+        s = self.stores[store]
+        texts = s.lazy().with_row_index("_row") if isinstance(s, pl.DataFrame) else pl.scan_ipc(
+            s, row_index_name="_row")
+        return texts.join(rows.lazy().unique(), on="_row", how="semi").collect()
+
+    def _spill(self) -> None:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="csvprep-keys-"))
+            weakref.finalize(self, shutil.rmtree, self._dir, True)
+        for i, s in enumerate(self.stores):
+            if isinstance(s, pl.DataFrame):
+                path = self._dir / f"{i}.arrow"
+                s.write_ipc(path)
+                self.stores[i] = path
+        self.in_memory = 0

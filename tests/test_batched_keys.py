@@ -1,0 +1,47 @@
+"""The cross-batch key index is exact: hash collisions never make false duplicates."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from csvprep import keys
+from csvprep.keys import KeyIndex
+
+
+def batch(lines: list[int], emails: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"_line": lines, "email": emails})
+
+
+def feed(index: KeyIndex, frame: pl.DataFrame) -> list[int | None]:
+    seen = index.first_lines(frame).to_list()
+    first = [s if s is not None else line for s, line in zip(seen, frame["_line"])]
+    new = frame.with_columns(first=pl.Series(first, dtype=pl.Int64)).filter(pl.col("first") == pl.col("_line"))
+    index.add(new.select("email", "first"))
+    return seen
+
+
+@pytest.mark.parametrize("spill", [1 << 30, 0])  # in memory, and spilled to disk after every batch
+def test_first_lines_across_batches(spill: int) -> None:
+    index = KeyIndex(["email"], spill_bytes=spill)
+    assert feed(index, batch([2, 3, 4], ["a@x.com", "b@x.com", "c@x.com"])) == [None, None, None]
+    assert feed(index, batch([5, 6], ["b@x.com", "d@x.com"])) == [3, None]
+    assert feed(index, batch([7, 8, 9], ["d@x.com", "a@x.com", "e@x.com"])) == [6, 2, None]
+    assert len(index) == 5
+    if spill == 0:
+        assert all(not isinstance(s, pl.DataFrame) for s in index.stores)
+
+
+@pytest.mark.parametrize("spill", [1 << 30, 0])
+def test_hash_collisions_are_not_duplicates(monkeypatch, spill: int) -> None:
+    monkeypatch.setattr(keys, "key_hash", lambda frame, key: pl.Series("_h", [7] * frame.height, dtype=pl.UInt64))
+    index = KeyIndex(["email"], spill_bytes=spill)
+    feed(index, batch([2, 3], ["a@x.com", "b@x.com"]))
+    assert feed(index, batch([4, 5, 6], ["c@x.com", "b@x.com", "a@x.com"])) == [None, 3, 2]
+    assert feed(index, batch([7], ["c@x.com"])) == [4]
+
+
+def test_composite_keys() -> None:
+    index = KeyIndex(["a", "b"])
+    index.add(pl.DataFrame({"a": ["1", "1"], "b": ["x", "y"], "first": [2, 3]}))
+    probe = pl.DataFrame({"a": ["1", "1", "2"], "b": ["y", "z", "x"]})
+    assert index.first_lines(probe).to_list() == [3, None, None]
