@@ -101,6 +101,12 @@ def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, 
     return names, issues
 
 
+def _line_breaks(data: bytes, after_cr: bool = False) -> int:
+    """Line breaks in raw bytes as the reader counts them: CRLF, CR and LF are one each."""
+    n = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return n - 1 if after_cr and data.startswith(b"\n") else n
+
+
 def _issue(line: int | None, column: str | None, value: str | None, code: str, severity: str,
            message: str, fixed: str | None = None) -> dict[str, Any]:
     return {"line": line, "column": column, "value": value, "code": code,
@@ -179,9 +185,11 @@ class CsvReader:
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc, sample[self.encoding.bom:], 0)
 
-    def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, lines_before: int) -> EncodingError:
-        line = lines_before + chunk[: exc.start].count(b"\n") + 1
-        bad = chunk[exc.start: exc.start + 1].hex()
+    def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, lines_before: int,
+                      after_cr: bool = False) -> EncodingError:
+        data = exc.object if isinstance(exc.object, bytes) else chunk  # held bytes + this chunk
+        line = lines_before + _line_breaks(data[: exc.start], after_cr) + 1
+        bad = data[exc.start: exc.start + 1].hex()
         hint = "try --encoding cp1252 (or latin-1)" if self.encoding.name.startswith("utf") else "try --encoding utf-8"
         return EncodingError(
             f"{self.name}: byte 0x{bad} on line {line} is not valid {self.encoding.name}: {hint}")
@@ -210,13 +218,15 @@ class CsvReader:
             return
         decoder = codecs.getincrementaldecoder(self.encoding.name)(errors="strict")
         lines_before = 0
+        after_cr = False
         done = 0
         for chunk, done in self._byte_chunks():
             try:
                 text = decoder.decode(chunk, final=False)
             except UnicodeDecodeError as exc:
-                raise self._decode_error(exc, chunk, lines_before)
-            lines_before += chunk.count(b"\n")
+                raise self._decode_error(exc, chunk, lines_before, after_cr)
+            lines_before += _line_breaks(chunk, after_cr)
+            after_cr = chunk.endswith(b"\r")
             yield text, done, False
         try:
             tail = decoder.decode(b"", final=True)

@@ -5,6 +5,7 @@ import codecs
 import csv
 import io
 import re
+import sys
 from dataclasses import dataclass
 
 import chardet
@@ -12,6 +13,8 @@ import chardet
 from .errors import EncodingError, InputError
 
 SAMPLE_BYTES = 1 << 20
+# The csv module refuses cells over 128 KiB by default; a cell may be as large as the file.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 DIALECT_SAMPLE_LINES = 200
 DELIMITERS = (",", "\t", ";", "|", "^", "`", ":")
 QUOTES = ('"', "'", "|")
