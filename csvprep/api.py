@@ -1,6 +1,7 @@
 """Library entry points: check, clean (DataFrames) and clean_file (streamed to disk)."""
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,20 @@ def resolve_schema(object: str | None = None, schema: Schema | str | os.PathLike
     return None
 
 
+# The whole file's issues stay in memory for the report: repetitive text as categoricals.
+COMPACT_ISSUES = {"column": pl.Categorical, "code": pl.Categorical, "severity": pl.Categorical,
+                  "message": pl.Categorical}
+
+
+def compact_issues(issues: pl.DataFrame) -> pl.DataFrame:
+    """A compact copy of a batch's issues: categoricals for the repetitive columns, and the rest
+    copied out of the batch's buffers (a slice would keep the whole batch's text alive)."""
+    buf = io.BytesIO()
+    issues.cast(ISSUE_SCHEMA).cast(COMPACT_ISSUES).write_ipc(buf)
+    buf.seek(0)
+    return pl.read_ipc(buf)
+
+
 def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike | None,
          connector: str | None, encoding: str | None, delimiter: str | None, region: str | None,
          phone_format: str | None, chunk_bytes: int, progress: Progress | None,
@@ -55,18 +70,17 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
         encoding_confidence=info.encoding.confidence)
 
     def batches() -> Iterator[Processed]:
-        issues = [issues_frame(info.issues + validator.header_issues())]
+        issues = [compact_issues(issues_frame(info.issues + validator.header_issues()))]
         for batch in reader.batches():
             done = validator.process(batch)
             report.read += done.read
             report.clean += done.clean.height
             report.rejected += done.rejects.height
-            # compact copies: slices of a batch would keep the whole batch's text buffers alive
-            issues.append(pl.DataFrame([s.shrink_to_fit() for s in done.issues.get_columns()]))
+            issues.append(compact_issues(done.issues))
             if progress:
                 progress(batch.bytes_done, info.size)
             yield done
-        report.issues = pl.concat(issues).cast(ISSUE_SCHEMA)
+        report.issues = pl.concat(issues)
 
     return report, validator, batches()
 
