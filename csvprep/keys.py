@@ -45,7 +45,9 @@ class KeyIndex:
         if not self.index.height or not cand.height:
             return out
         probe = cand.select(self.key).with_row_index("_i").with_columns(_h=key_hash(cand, self.key))
-        hits = probe.join(self.index, on="_h", how="inner")
+        # is_in scans the index with a set of the batch's hashes: much cheaper than a join on it
+        near = self.index.filter(pl.col("_h").is_in(probe["_h"].implode()))
+        hits = probe.join(near, on="_h", how="inner")
         if not hits.height:
             return out
         confirmed = []
@@ -69,7 +71,7 @@ class KeyIndex:
             "_h": key_hash(new, self.key), "first": new["first"].cast(pl.Int64),
             "_store": pl.repeat(store, new.height, dtype=pl.UInt32, eager=True),
             "_row": pl.int_range(0, new.height, dtype=pl.UInt32, eager=True)})])
-        if self.index.n_chunks() > 64:
+        if self.index.n_chunks() > 512:
             self.index = self.index.rechunk()
         if self.in_memory > self.spill_bytes:
             self._spill()

@@ -99,7 +99,11 @@ class Text(FieldType):
 
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
         v = blank_to_null(s)
-        return Outcome(v.str.replace_all(r"\s+", " ") if self.opt(f, "collapse_spaces") else v)
+        if not self.opt(f, "collapse_spaces"):
+            return Outcome(v)
+        # rewrite only the values that change (replace_all copies every value, matched or not)
+        idx = v.str.contains(r"\s\s|[^\S ]").fill_null(False).arg_true()
+        return Outcome(v.scatter(idx, v.gather(idx).str.replace_all(r"\s+", " ")) if len(idx) else v)
 
 
 def _invalid(v: pl.Series, ok: pl.Series, code: str, message: str) -> Flag:
