@@ -21,6 +21,7 @@ LINE = "_line"
 RAW = "_raw"
 CHUNK_BYTES = 32 << 20
 BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String}
+RESERVED = {LINE, RAW, "_reasons"}  # columns csvprep adds to its own frames and rejects files
 PREAMBLE_SCAN_LINES = 200  # lines of the sample looked at to find a title row or notes
 PREAMBLE_MAX_ROWS = 30  # at most this many rows above the header are skipped as a preamble
 
@@ -95,6 +96,14 @@ def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, 
             new = f"{name}_{i}"
             issues.append(_issue(line, name, cell, "header.duplicate", "warning",
                                  f"column {i} repeats the name {name!r}; it is called {new!r} here", new))
+            name = new
+        elif name in RESERVED or name == "*" or (name.startswith("^") and name.endswith("$")):
+            # csvprep's own columns (a rejects file checked again), or names polars reads as a
+            # wildcard or a regular expression in pl.col()
+            new = f"{name}_{i}"
+            why = "a name csvprep uses itself" if name in RESERVED else "a name read as a pattern"
+            issues.append(_issue(line, name, cell, "header.reserved", "warning",
+                                 f"column {i} is called {name!r}, {why}; it is called {new!r} here", new))
             name = new
         seen.add(name)
         names.append(name)

@@ -216,3 +216,28 @@ def test_a_write_failure_mid_run_leaves_no_partial_output(tmp_path, monkeypatch,
                     "--report", str(out_dir / "report.json"), "--chunk-size", "4KB")
     assert "No space left" in message
     assert leftovers(out_dir, set()) == []
+
+
+def test_a_rejects_file_can_be_checked_and_cleaned_again(tmp_path):
+    """Found by fuzzing: a header named _line, _reasons or _raw clashed with csvprep's own columns."""
+    src = write(tmp_path, "in.csv", "a,b\n1,2\n3\n")
+    out = tmp_path / "out.csv"
+    assert run("clean", str(src), "-o", str(out), "-q").exit_code == 1
+    rejects = tmp_path / "out.rejects.csv"
+    report = csvprep.check(rejects)
+    assert report.read == 1
+    assert report.issues.filter(pl.col("code") == "header.reserved")["fixed"].to_list() == ["_line_1", "_reasons_2", "_raw_5"]
+    again = tmp_path / "again.csv"
+    assert run("clean", str(rejects), "-o", str(again), "-q").exit_code == 0
+    assert pl.read_csv(again, infer_schema=False).columns == ["_line_1", "_reasons_2", "a", "b", "_raw_5"]
+
+
+@pytest.mark.parametrize("name", ["*", "^a$", "^.*$"])
+def test_header_names_polars_reads_as_patterns(tmp_path, name):
+    """Found by fuzzing (a file holding just `*`): pl.col("*") selects every column, pl.col("^a$") none."""
+    src = write(tmp_path, "p.csv", f'"{name}",a,b\n1,2,3\n4,5\n')
+    result = csvprep.clean(src)
+    assert result.clean.columns == [f"{name}_1", "a", "b"]
+    assert result.clean.rows() == [("1", "2", "3")]
+    assert result.rejects["_line"].to_list() == [3]
+    assert run("check", str(write(tmp_path, "star.csv", name))).exit_code == 0

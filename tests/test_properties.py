@@ -106,7 +106,7 @@ def test_sniffed_dialect_still_accounts_for_every_row(table: Table) -> None:
     """Without a delimiter hint the sniffer may guess another dialect, but no row goes missing."""
     report = csvprep.check(table.data)
     assert report.read == report.clean + report.rejected
-    lines_seen = report.issues.filter(pl.col("code").str.starts_with("row."))["line"].to_list()
+    lines_seen = report.issues.filter(pl.col("code").cast(pl.String).str.starts_with("row."))["line"].to_list()
     assert len(lines_seen) == len(set(lines_seen)) == report.rejected
 
 
