@@ -6,7 +6,7 @@ from collections.abc import Callable
 import polars as pl
 
 from .schema import Rule
-from .urls import host_expr
+from .urls import host
 
 RuleFn = Callable[[pl.DataFrame, Rule], "pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]"]  # issues[, rewritten rows]
 RULES: dict[str, RuleFn] = {}
@@ -37,7 +37,7 @@ def same_domain(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     email, url = r.fields
     # computed once as columns (eager expressions are not de-duplicated)
     frame = frame.with_columns(_dom=pl.col(email).str.extract(r"@([^@]+)$", 1).str.to_lowercase(),
-                               _site=host_expr(pl.col(url)))
+                               _site=host(frame[url]))
     dom, site = pl.col("_dom"), pl.col("_site")
     same = (site == dom) | site.str.ends_with(pl.lit(".") + dom) | dom.str.ends_with(pl.lit(".") + site)
     mask = dom.is_not_null() & site.is_not_null() & ~same
