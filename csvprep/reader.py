@@ -47,6 +47,7 @@ class Batch:
     rows: pl.DataFrame
     bad: pl.DataFrame
     bytes_done: int
+    warnings: pl.DataFrame | None = None  # issues (validate.ISSUE_SCHEMA) on rows that were still read
 
 
 def list_series(records: list[list[str]]) -> pl.Series:
@@ -451,7 +452,21 @@ class CsvReader:
             .then(pl.lit("a quoted cell opened on this line is never closed"))
             .otherwise(pl.format("the row has {} cells but the header has " + str(width), n)),
         )
-        return Batch(rows, bad.cast(BAD_SCHEMA), done)
+        return Batch(rows, bad.cast(BAD_SCHEMA), done, self._stray_quotes(good))
+
+    def _stray_quotes(self, good: pl.DataFrame) -> pl.DataFrame | None:
+        """Warnings for rows read with an unpaired quote character in them (`"3" "`, `5'11"`)."""
+        q = self.info.dialect.quotechar
+        if not q or self.info.dialect.escapechar or good.height == 0:
+            return None
+        stray = good.filter(pl.col(RAW).str.count_matches(q, literal=True) % 2 == 1)
+        if stray.height == 0:
+            return None
+        return stray.select(
+            line=pl.col(LINE), column=pl.lit(None, pl.String), value=pl.col(RAW).str.slice(0, 200),
+            code=pl.lit("row.stray_quote"), severity=pl.lit("warning"),
+            message=pl.lit(f"a {q} in this row has no partner; the row was read as shown: check its cells"),
+            fixed=pl.lit(None, pl.String))
 
     def batches(self) -> Iterator[Batch]:
         """Yield every batch of rows once."""

@@ -108,6 +108,8 @@ class Validator:
         """Validate one batch."""
         rows, bad = batch.rows, batch.bad
         issue_parts = [self._structure_issues(bad)]
+        if batch.warnings is not None:  # e.g. row.stray_quote
+            issue_parts.append(batch.warnings)
         if self.schema is None or self.map is None:
             normalised, parts = formula.guard(rows, rows, {h: h for h in self.header}, self.ctx.escape_formulas)
             issue_parts.extend(parts)

@@ -241,3 +241,10 @@ def test_header_names_polars_reads_as_patterns(tmp_path, name):
     assert result.clean.rows() == [("1", "2", "3")]
     assert result.rejects["_line"].to_list() == [3]
     assert run("check", str(write(tmp_path, "star.csv", name))).exit_code == 0
+
+
+def test_an_unpaired_quote_is_a_warning_and_the_row_is_kept(tmp_path):
+    src = write(tmp_path, "q.csv", 'name,height,n\nAnn,5\'11",1\nBob,"6\'0""",2\n')
+    result = csvprep.clean(src)
+    assert result.report.as_rows() == [[2, None, "row.stray_quote"]]
+    assert result.clean["height"].to_list() == ["5'11\"", "6'0\""]
