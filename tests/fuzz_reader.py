@@ -78,3 +78,24 @@ def test_fuzz_sniffers(data: bytes) -> None:
     text = data[enc.bom:].decode(enc.name, errors="replace")
     dialect = detect_dialect(text)
     assert len(dialect.delimiter) == 1 and dialect.quotechar != dialect.delimiter
+
+
+@settings(FUZZ, max_examples=max(50, EXAMPLES // 10))
+@given(ANY_BYTES, st.booleans())
+def test_fuzz_cli_never_prints_a_traceback(tmp_path_factory, data: bytes, with_object: bool) -> None:
+    from click.testing import CliRunner
+
+    from csvprep.cli import cli
+
+    tmp = tmp_path_factory.mktemp("fuzz")
+    src = tmp / "in.csv"
+    src.write_bytes(data)
+    args = ["--object", "contact"] if with_object else []
+    result = CliRunner().invoke(cli, ["clean", str(src), "-o", str(tmp / "out.csv"), "-q", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2)
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1 and "internal error" not in result.stderr
+        assert sorted(p.name for p in tmp.iterdir()) == ["in.csv"]
+    else:
+        assert (tmp / "out.csv").is_file()
