@@ -152,6 +152,101 @@ def _nanp_regions(national: pl.Series) -> pl.DataFrame:
     return out.select("found", "valid")
 
 
+# International numbers written with '+' and plain groups of digits ("+44 20 7946 0958"), for E164
+# output: the country code is found as phonenumbers finds it (shortest known prefix); numbers whose
+# national part could lose a national prefix or has a leading zero, non-geographic codes and +1
+# stay with the library. Possibility (a function of code and length) is asked of phonenumbers once
+# per code and length; validity and region use the metadata regexes as for NANP numbers.
+INTL_SHAPE = r"^\+[1-9][0-9]*(?:[ .-][0-9]+)*$"
+
+
+@lru_cache(maxsize=4096)
+def region_table(cc: int, length: int) -> tuple[tuple[str, str | None, tuple[str, str] | None], ...]:
+    """(region, leading_digits regex, regexes of valid national numbers of `length` digits) for the
+    regions of calling code `cc`, in phonenumbers' order."""
+    table = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
+        md = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+        if md is None:
+            continue
+        general = _desc_pattern(md.general_desc, length)
+        names = [t for t in _TYPES if not (t == "mobile" and md.same_mobile_and_fixed_line_pattern)]
+        types = [p for p in (_desc_pattern(getattr(md, t, None), length) for t in names) if p]
+        valid = None
+        if general and types:
+            valid = f"^(?:{general})$", "^(?:" + "|".join(f"(?:{p})" for p in types) + ")$"
+        lead = f"^(?:{md.leading_digits})" if md.leading_digits is not None else None
+        table.append((region, lead, valid))
+    return tuple(table)
+
+
+@lru_cache(maxsize=4096)
+def _possible(cc: int, length: int) -> tuple[bool, str]:
+    """Whether a national number of `length` digits (no leading zero) is possible for code `cc`,
+    and the region named in the message when it is not."""
+    number = phonenumbers.PhoneNumber(country_code=cc, national_number=int("9" * length))
+    return (phonenumbers.is_possible_number(number),
+            phonenumbers.region_code_for_country_code(cc) or "its country")
+
+
+@lru_cache(maxsize=1024)
+def _national_prefix(cc: int) -> str | None:
+    """The national-prefix-for-parsing regex of the code's main region (None: nothing to strip)."""
+    md = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        cc, phonenumbers.region_code_for_country_code(cc))
+    return None if md is None else md.national_prefix_for_parsing
+
+
+def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
+    """`decided`, formatted (E164), shape, number, detail for '+' numbers (see INTL_SHAPE)."""
+    n = len(raw)
+    digits = raw.str.replace_all(r"[^0-9]", "")
+    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+    known = [pl.Series([str(c) for c in codes if len(str(c)) == k]) for k in (1, 2, 3)]
+    cc = (pl.select(pl.when(digits.str.slice(0, 1).is_in(known[0].implode())).then(digits.str.slice(0, 1))
+                    .when(digits.str.slice(0, 2).is_in(known[1].implode())).then(digits.str.slice(0, 2))
+                    .when(digits.str.slice(0, 3).is_in(known[2].implode())).then(digits.str.slice(0, 3)))
+          .to_series())
+    nsn = digits.str.slice(cc.str.len_chars().fill_null(0))
+    frame = pl.DataFrame({"cc": cc.cast(pl.Int64, strict=False), "nsn": nsn, "len": nsn.str.len_chars()})
+    out = {c: pl.Series(c, [None] * n, dtype=pl.String) for c in ("formatted", "shape", "number", "detail")}
+    decided = pl.Series("decided", [False] * n)
+    for (code, length), group in frame.with_row_index("_i").filter(
+            pl.col("cc").is_not_null() & (pl.col("cc") != 1) & pl.col("len").is_between(2, 17)
+            & ~pl.col("nsn").str.starts_with("0")).group_by(["cc", "len"]):
+        table = region_table(int(code), int(length))
+        if not table or table[0][0] == "001":  # unknown or non-geographic: the library decides
+            continue
+        prefix = _national_prefix(int(code))
+        if prefix:
+            group = group.filter(~pl.col("nsn").str.contains(f"^(?:{prefix})"))
+        if not group.height:
+            continue
+        idx = group["_i"]
+        possible, where = _possible(int(code), int(length))
+        if not possible:
+            decided = decided.scatter(idx, True)
+            out["number"] = out["number"].scatter(idx, "invalid")
+            out["detail"] = out["detail"].scatter(idx, "wrong number of digits for " + where)
+            continue
+        nn = pl.col("nsn")
+        if len(table) == 1:
+            valid = _valid_in(nn, table[0][2])
+        else:
+            valid = pl.lit(False)
+            for region, lead, ok in reversed(table):
+                claim = nn.str.contains(lead) if lead is not None else _valid_in(nn, ok)
+                valid = pl.when(claim).then(_valid_in(nn, ok)).otherwise(valid)
+        ok = group.select(valid.fill_null(False).alias("ok"))["ok"]
+        decided = decided.scatter(idx, True)
+        out["formatted"] = out["formatted"].scatter(idx, ("+" + str(int(code))) + group["nsn"])
+        bad = idx.filter(~ok)
+        if len(bad):
+            out["number"] = out["number"].scatter(bad, "unassigned")
+            out["detail"] = out["detail"].scatter(bad, UNASSIGNED)
+    return pl.DataFrame({"decided": decided, **out})
+
+
 def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """`decided` plus the columns of `verdicts` (formatted, shape, number, detail) per value."""
     v = values.cast(pl.String)
@@ -182,25 +277,27 @@ def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     out = {"decided": decided}
     for col in ("formatted", "shape", "number", "detail"):
         out[col] = pl.Series(col, [None] * len(v), dtype=pl.String).scatter(idx, res[col])
+    if fmt == "E164":
+        intl = (~decided & v.str.contains(INTL_SHAPE).fill_null(False)).arg_true()
+        if len(intl):
+            res = _intl_verdicts(v.gather(intl))
+            for col in ("decided", "formatted", "shape", "number", "detail"):
+                out[col] = out[col].scatter(intl, res[col])
     return pl.DataFrame(out)
 
 
 def verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """One row per input value: formatted text and problems. The fast path decides the usual
-    shapes; phonenumbers the rest, once per distinct value."""
+    shapes; phonenumbers the rest, once per distinct value (cached)."""
     v = values.cast(pl.String)
     fast = fast_verdicts(v, region, fmt)
-    frame = pl.concat([pl.DataFrame({"value": v}), fast], how="horizontal")
-    rest = v.filter(~fast["decided"] & v.is_not_null())
-    if rest.len() == 0:
-        return frame.drop("decided")
-    distinct = rest.unique().to_list()
-    rows = [(x, *analyse(x, region, fmt)) for x in distinct]
-    table = pl.DataFrame(rows, schema=COLUMNS, orient="row").rename(
-        {c: c + "_ref" for c in COLUMNS if c != "value"})
-    joined = frame.join(table, on="value", how="left", maintain_order="left")
-    return joined.select("value", *[pl.when("decided").then(c).otherwise(c + "_ref").alias(c)
-                                    for c in COLUMNS if c != "value"])
+    cols = {"value": v.alias("value"), **{c: fast[c] for c in COLUMNS if c != "value"}}
+    todo = (~fast["decided"] & v.is_not_null()).arg_true()
+    if len(todo):
+        results = [analyse(x, region, fmt) for x in v.gather(todo).to_list()]
+        for c, vals in zip([c for c in COLUMNS if c != "value"], zip(*results)):
+            cols[c] = cols[c].scatter(todo, pl.Series(vals, dtype=pl.String))
+    return pl.DataFrame(cols)
 
 
 @register

@@ -133,3 +133,21 @@ def test_generated_nanp_numbers_agree_with_phonenumbers(values: list[str]) -> No
 @given(st.lists(st.text(st.sampled_from("0123456789 ()-.+xA"), max_size=16), min_size=1, max_size=40))
 def test_random_phone_text_agrees_with_phonenumbers(values: list[str]) -> None:
     assert_exact([v.strip() or None for v in values])
+
+
+CODES = st.sampled_from(["44", "49", "33", "61", "81", "91", "52", "34", "7", "39", "47", "358", "590", "262",
+                         "599", "212", "290", "31", "86", "55", "27", "1", "800", "882", "979", "999", "0", "2"])
+
+
+@st.composite
+def international(draw) -> str:
+    groups = draw(st.lists(st.text(DIGIT, min_size=1, max_size=5), min_size=1, max_size=5))
+    sep = draw(st.sampled_from([" ", "-", ".", ""]))
+    return "+" + draw(CODES) + draw(st.sampled_from([" ", "", "-"])) + sep.join(groups)
+
+
+@SETTINGS
+@given(st.lists(international(), min_size=1, max_size=40))
+def test_generated_international_numbers_agree_with_phonenumbers(values: list[str]) -> None:
+    fast = assert_exact(values)
+    assert len(fast) == len(values)
