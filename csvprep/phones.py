@@ -250,7 +250,7 @@ def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
 def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """`decided` plus the columns of `verdicts` (formatted, shape, number, detail) per value."""
     v = values.cast(pl.String)
-    empty = pl.DataFrame({"decided": pl.Series([False] * len(v), dtype=pl.Boolean)})
+    empty = pl.DataFrame({"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True)})
     if region not in FAST_REGIONS or fmt not in FORMATS:
         return empty.with_columns(**{c: pl.lit(None, t) for c, t in COLUMNS.items() if c != "value"})
     well = v.str.contains(NANP_SHAPE).fill_null(False)
@@ -258,7 +258,8 @@ def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     decided = well | broken
     idx = decided.arg_true()
     sub = v.gather(idx)
-    national = sub.str.replace_all(r"\D", "").str.slice(-10)
+    # the shapes hold only digits and these characters
+    national = sub.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6).str.slice(-10)
     regions = _nanp_regions(national)
     n = pl.col("n")
     a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
@@ -276,7 +277,7 @@ def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     )
     out = {"decided": decided}
     for col in ("formatted", "shape", "number", "detail"):
-        out[col] = pl.Series(col, [None] * len(v), dtype=pl.String).scatter(idx, res[col])
+        out[col] = pl.repeat(None, len(v), dtype=pl.String, eager=True).alias(col).scatter(idx, res[col])
     if fmt == "E164":
         intl = (~decided & v.str.contains(INTL_SHAPE).fill_null(False)).arg_true()
         if len(intl):
