@@ -341,7 +341,6 @@ class CsvReader:
             has_quote = pl.Series([False] * frame.height, dtype=pl.Boolean)
         if not has_quote.any():
             return frame.with_columns(fields=pl.col(RAW).str.split(d.delimiter))
-        plain = frame.filter(~has_quote).with_columns(fields=pl.col(RAW).str.split(d.delimiter))
         quoted = frame.filter(has_quote)
         raws = quoted[RAW].to_list()
         reader = csv.reader(raws, **self._csv_kwargs())
@@ -364,6 +363,7 @@ class CsvReader:
             text = frame[RAW].str.replace_all(d.delimiter, sep, literal=True)
             text = text.scatter(has_quote.arg_true(), pl.Series([sep.join(f) for f in fields], dtype=pl.String))
             return frame.with_columns(fields=text.str.split(sep))
+        plain = frame.filter(~has_quote).with_columns(fields=pl.col(RAW).str.split(d.delimiter))
         quoted = quoted.with_columns(fields=list_series(fields))
         return pl.concat([plain, quoted]).sort(LINE)
 
@@ -435,6 +435,16 @@ class CsvReader:
         width = len(self.info.header)
         n = pl.col("fields").list.len()
         blank = pl.col("fields").list.eval(pl.element().str.strip_chars() == "").list.all()
+        d = self.info.dialect
+        if not d.escapechar and records.height:
+            # only a line of whitespace, delimiters and quotes can hold nothing but blank cells:
+            # check the cells of those lines alone
+            chars = "".join(f"\\x{{{ord(c):X}}}" for c in d.delimiter + (d.quotechar or ""))
+            maybe = records[RAW].str.contains(f"^[\\s{chars}]*$").fill_null(True).arg_true()
+            flags = pl.repeat(False, records.height, dtype=pl.Boolean, eager=True)
+            if len(maybe):
+                flags = flags.scatter(maybe, records[maybe].select(blank.fill_null(False)).to_series())
+            blank = pl.lit(flags)
         records = records.with_columns(
             code=pl.when(pl.col("fields").is_null()).then(pl.lit("row.unterminated_quote"))
             .when(blank).then(pl.lit("row.blank"))
