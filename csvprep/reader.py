@@ -166,9 +166,12 @@ class CsvReader:
             if not self._text.strip():
                 raise InputError(f"{label}: the input is empty: there is no header row")
         else:
-            if size == 0 or not sample.strip(b"\x00\t\r\n \xef\xbb\xbf\xff\xfe"):
+            if size == 0:
                 raise InputError(f"{label}: the file is empty: there is no header row")
             enc = detect_encoding(sample, encoding)
+            # only the BOM found is skipped: b"\xfe" alone is the cp1252 text "þ", not a BOM
+            if not sample[enc.bom:].strip(b"\x00\t\r\n "):
+                raise InputError(f"{label}: the file is empty: there is no header row")
         self.encoding = enc
         text_sample = self._decode_sample(sample) if self._text is None else self._text[:SAMPLE_BYTES]
         text_sample = text_sample.replace("\r\n", "\n").replace("\r", "\n")

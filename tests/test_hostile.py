@@ -248,3 +248,15 @@ def test_an_unpaired_quote_is_a_warning_and_the_row_is_kept(tmp_path):
     result = csvprep.clean(src)
     assert result.report.as_rows() == [[2, None, "row.stray_quote"]]
     assert result.clean["height"].to_list() == ["5'11\"", "6'0\""]
+
+
+@pytest.mark.parametrize("data", [b"\xfe\n1\n", b"\xff\xfe\n", b"\xef\xbb\xbf\xef\n"])
+def test_bom_bytes_alone_are_text_not_an_empty_file(tmp_path, data):
+    """Found by the property tests: a cp1252 header "þ" (0xFE) was taken for a BOM and the file for empty."""
+    report = csvprep.check(write(tmp_path, "b.csv", data), encoding="cp1252")
+    assert report.read == report.clean + report.rejected
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xef\xbb\xbf\r\n\r\n", b"  \n\t\n"])
+def test_empty_files_and_lone_boms_are_empty(tmp_path, data):
+    assert "empty" in fails("check", str(write(tmp_path, "e.csv", data)))
