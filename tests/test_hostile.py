@@ -260,3 +260,16 @@ def test_bom_bytes_alone_are_text_not_an_empty_file(tmp_path, data):
 @pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xef\xbb\xbf\r\n\r\n", b"  \n\t\n"])
 def test_empty_files_and_lone_boms_are_empty(tmp_path, data):
     assert "empty" in fails("check", str(write(tmp_path, "e.csv", data)))
+
+
+def test_output_folder_refusing_new_files(tmp_path, monkeypatch):
+    """What a read-only folder does (simulated: the tests may run as root, who may write anywhere)."""
+    src = write(tmp_path, "in.csv", "a,b\n1,2\n")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(writer.tempfile, "mkstemp", denied)
+    message = fails("clean", str(src), "-o", str(tmp_path / "o.csv"))
+    assert "cannot write in" in message and "Permission denied" in message
+    assert leftovers(tmp_path, {"in.csv"}) == []
