@@ -52,14 +52,15 @@ class Report:
         """[line, column, code] per issue: short to assert on in tests."""
         return [list(r) for r in self.issues.select("line", "column", "code").iter_rows()]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, include_issues: bool = True) -> dict[str, Any]:
         """The stable JSON shape documented in the README."""
-        out = {
+        out: dict[str, Any] = {
             "ok": self.ok, "file": self.file, "encoding": self.encoding, "delimiter": self.delimiter,
             "object": self.object,
             "rows": {"read": self.read, "clean": self.clean, "rejected": self.rejected},
-            "issues": self.issues.select(list(ISSUE_SCHEMA)).to_dicts(),
         }
+        if include_issues:
+            out["issues"] = self.issues.select(list(ISSUE_SCHEMA)).to_dicts()
         if self.connector:
             out["connector"] = self.connector
         if self.outputs:
@@ -67,8 +68,12 @@ class Report:
         return out
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The report as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        """The report as JSON text; polars serialises the issues (no Python object per issue)."""
+        marker = "\x00csvprep-issues\x00"
+        head = {**self.to_dict(include_issues=False), "issues": marker}
+        text = json.dumps(head, indent=indent, ensure_ascii=False)
+        issues = self.issues.select(list(ISSUE_SCHEMA)).write_json() if self.issues.height else "[]"
+        return text.replace(json.dumps(marker), issues, 1)
 
     def to_text(self, limit: int = 20) -> str:
         """A short human summary: counts per code and the first issues with their lines."""
