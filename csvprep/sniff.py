@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 
 import chardet
@@ -175,9 +176,7 @@ def score_dialect(lines: list[str], dialect: Dialect) -> float:
     rows = _parse_sample(lines, dialect)
     if not rows:
         return 0.0
-    lengths: dict[int, int] = {}
-    for row in rows:
-        lengths[len(row)] = lengths.get(len(row), 0) + 1
+    lengths = Counter(len(row) for row in rows)
     pattern = sum(n * (k - 1) / k for k, n in lengths.items()) / len(lengths)
     cells = [cell for row in rows for cell in row]
     typed = sum(1 for cell in cells if _TYPE_PATTERNS.match(cell.strip()))
@@ -190,10 +189,7 @@ def _consistency(lines: list[str], dialect: Dialect) -> float:
     rows = _parse_sample(lines, dialect)
     if not rows:
         return 0.0
-    lengths: dict[int, int] = {}
-    for row in rows:
-        lengths[len(row)] = lengths.get(len(row), 0) + 1
-    return max(lengths.values()) / len(rows)
+    return max(Counter(len(row) for row in rows).values()) / len(rows)
 
 
 def _splits_most_rows(lines: list[str], delimiter: str) -> bool:
