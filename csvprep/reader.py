@@ -6,6 +6,7 @@ import csv
 import io
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,9 +271,7 @@ class CsvReader:
             return 0
         if len(records) < 3:
             return 0
-        widths: dict[int, int] = {}
-        for _, _, n in records:
-            widths[n] = widths.get(n, 0) + 1
+        widths = Counter(n for _, _, n in records)
         modal = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0]
         if modal < 3:
             return 0

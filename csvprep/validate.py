@@ -85,13 +85,14 @@ class Validator:
         self.header = header
         self.ctx = ctx or Context()
         self.map: HeaderMap | None = map_header(schema, header, header_line) if schema else None
-        self.seen: KeyIndex | None = None  # first lines of the keys of earlier batches
+        self.key: list[str] = []
         if schema and self.map:
             self.fields = [f for f in schema.fields if f.name in self.map.columns]
             self.pandera = pandera_schema(schema, type_checks=False, unique=False,
                                           only=[f.name for f in self.fields])
-            self.key = [k for k in schema.key if k in self.map.columns] if len(
-                [k for k in schema.key if k in self.map.columns]) == len(schema.key) else []
+            if all(k in self.map.columns for k in schema.key):
+                self.key = list(schema.key)
+        self.seen = KeyIndex(self.key)  # first lines of the keys of earlier batches
 
     @property
     def output_columns(self) -> list[str]:
@@ -206,8 +207,6 @@ class Validator:
         cand = normalised.filter(~pl.col(LINE).is_in(errors.implode()) if errors.len() else pl.lit(True))
         cand = cand.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
         cand = cand.select(LINE, *self.key).with_columns(first=pl.col(LINE).min().over(self.key))
-        if self.seen is None:
-            self.seen = KeyIndex(self.key)
         if len(self.seen):
             cand = cand.with_columns(first_seen=self.seen.first_lines(cand)).with_columns(
                 first=pl.coalesce("first_seen", "first")).drop("first_seen")
