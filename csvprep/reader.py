@@ -25,6 +25,7 @@ BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.S
 RESERVED = {LINE, RAW, "_reasons"}  # columns csvprep adds to its own frames and rejects files
 PREAMBLE_SCAN_LINES = 200  # lines of the sample looked at to find a title row or notes
 PREAMBLE_MAX_ROWS = 30  # at most this many rows above the header are skipped as a preamble
+HEAD_CHARS = 1 << 16  # the start of the file read line by line, for the header and title rows
 
 
 @dataclass
@@ -112,6 +113,11 @@ def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, 
     return names, issues
 
 
+def _hex(chars: str) -> str:
+    """`chars` as regex escapes (\\x{..}), safe inside and outside a character class."""
+    return "".join(f"\\x{{{ord(c):X}}}" for c in chars)
+
+
 def _line_breaks(data: bytes, after_cr: bool = False) -> int:
     """Line breaks in raw bytes as the reader counts them: CRLF, CR and LF are one each."""
     n = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
@@ -128,8 +134,10 @@ class CsvReader:
     """Detects encoding, dialect and header, then yields row batches in bounded memory."""
 
     def __init__(self, source: Source, encoding: str | None = None, delimiter: str | None = None,
-                 chunk_bytes: int = CHUNK_BYTES, name: str | None = None) -> None:
+                 chunk_bytes: int = CHUNK_BYTES, name: str | None = None, native: bool = True) -> None:
         self.chunk_bytes = chunk_bytes
+        self.native = native  # read regular chunks with polars' reader (False: always line by line)
+        self.native_rows = 0  # rows that polars' reader read (the rest went line by line)
         self._frame: pl.DataFrame | None = None
         self._path: Path | None = None
         self._data: bytes | None = None
@@ -199,14 +207,27 @@ class CsvReader:
         except UnicodeDecodeError as exc:
             raise self._decode_error(exc, sample[self.encoding.bom:], 0)
 
-    def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, lines_before: int,
-                      after_cr: bool = False) -> EncodingError:
+    def _decode_error(self, exc: UnicodeDecodeError, chunk: bytes, chunk_start: int) -> EncodingError:
+        """The error for an undecodable byte; `chunk` starts `chunk_start` bytes after the BOM."""
         data = exc.object if isinstance(exc.object, bytes) else chunk  # held bytes + this chunk
-        line = lines_before + _line_breaks(data[: exc.start], after_cr) + 1
+        offset = chunk_start - (len(data) - len(chunk)) + exc.start
+        line = self._line_at(offset)
         bad = data[exc.start: exc.start + 1].hex()
         hint = "try --encoding cp1252 (or latin-1)" if self.encoding.name.startswith("utf") else "try --encoding utf-8"
         return EncodingError(
             f"{self.name}: byte 0x{bad} on line {line} is not valid {self.encoding.name}: {hint}")
+
+    def _line_at(self, offset: int) -> int:
+        """The line number of the byte `offset` bytes after the BOM (read again: errors only)."""
+        breaks, after_cr, start = 0, False, 0
+        for chunk, _ in self._byte_chunks():
+            part = chunk[: max(0, offset - start)]
+            breaks += _line_breaks(part, after_cr)
+            after_cr = part.endswith(b"\r")
+            start += len(chunk)
+            if start >= offset:
+                break
+        return breaks + 1
 
     def _byte_chunks(self) -> Iterator[tuple[bytes, int]]:
         if self._data is not None:
@@ -231,16 +252,14 @@ class CsvReader:
             yield self._text, len(self._text), True
             return
         decoder = codecs.getincrementaldecoder(self.encoding.name)(errors="strict")
-        lines_before = 0
-        after_cr = False
+        start = 0
         done = 0
         for chunk, done in self._byte_chunks():
             try:
                 text = decoder.decode(chunk, final=False)
             except UnicodeDecodeError as exc:
-                raise self._decode_error(exc, chunk, lines_before, after_cr)
-            lines_before += _line_breaks(chunk, after_cr)
-            after_cr = chunk.endswith(b"\r")
+                raise self._decode_error(exc, chunk, start)
+            start += len(chunk)
             yield text, done, False
         try:
             tail = decoder.decode(b"", final=True)
@@ -369,17 +388,89 @@ class CsvReader:
         quoted = quoted.with_columns(fields=list_series(fields))
         return pl.concat([plain, quoted]).sort(LINE)
 
+    def _pieces(self) -> Iterator[tuple[str, int, bool]]:
+        """The decoded chunks, the first one cut after HEAD_CHARS so that the header and any
+        title rows are read by the line path and the rest of the chunk by polars' reader."""
+        first = True
+        for text, done, final in self._text_chunks():
+            if first and len(text) > 2 * HEAD_CHARS:
+                yield text[:HEAD_CHARS], done, False
+                text = text[HEAD_CHARS:]
+            first = False
+            yield text, done, final
+
+    def _native(self, buf: str, first_line: int, final: bool) -> tuple[pl.DataFrame, int, str] | None:
+        """(rows, lines consumed, text left over) when polars' own CSV reader can read the whole
+        lines of `buf` exactly as the line path would: every line one record with exactly the
+        header's cells, every quote at a cell's edge, no blank rows. None when it cannot; the
+        caller then uses the line path, which reports what is wrong where."""
+        d = self.info.dialect
+        q, delim = d.quotechar, d.delimiter
+        if d.escapechar or len(delim) != 1 or not delim.isascii() or (q and (len(q) != 1 or not q.isascii())):
+            return None
+        cut = len(buf) if final else buf.rfind("\n") + 1
+        body, tail = buf[:cut], buf[cut:]
+        if final and body and not body.endswith("\n"):
+            body += "\n"
+        data = body.encode("utf-8")
+        header = self.info.header
+        if not data:
+            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0, tail
+        if b"\x00" in data or data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
+            return None
+        # the physical lines, read by polars (CRLF ends a line too), checked as text
+        lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None,
+                            schema={"l": pl.String}, empty_string_is_null=False)["l"]
+        n = lines.len()
+        width = len(header)
+        e = _hex
+        blank = f"^[\\s{e(delim)}{e(q or '')}]*$"  # a line that can hold only blank cells
+        checks = [lines.str.contains(blank).any()]
+        if b"\r" in data:
+            checks.append(lines.str.contains("\r", literal=True).any())  # a CR that ends no line
+        inside = 0  # delimiters inside quoted cells
+        if q and q.encode() in data:
+            # every quoted cell whole on its line, with no quote inside it
+            cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}[^{e(q)}]*{e(q)})"
+            has = lines.filter(lines.str.contains(q, literal=True))
+            checks.append(not has.str.contains(f"^{cell}(?:{e(delim)}{cell})*$").all())
+            unquoted = has.str.replace_all(f"{e(q)}[^{e(q)}]*{e(q)}", "")
+            inside = int(has.str.count_matches(delim, literal=True).sum() - unquoted.str.count_matches(delim, literal=True).sum())
+        # no line has more cells than the header (polars' reader refuses those), so the count of
+        # delimiters outside quotes says whether every line has exactly as many
+        checks.append(data.count(delim.encode()) - inside != n * (width - 1))
+        if any(checks):
+            return None
+        try:
+            frame = pl.read_csv(data, has_header=False, schema=dict.fromkeys(header, pl.String),
+                                separator=delim, quote_char=q or None, empty_string_is_null=False,
+                                truncate_ragged_lines=False, raise_if_empty=False)
+        except Exception:  # the checks above should have caught it: the line path says where
+            return None
+        if frame.height != n:
+            return None
+        frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
+        return frame, n, tail
+
     def _read_records(self) -> Iterator[Batch]:
         """Yield the header-less batches; sets the header on the first one."""
         carry = ""
         hold_cr = ""
         next_line = 1
         header_done = False
-        for text, done, final in self._text_chunks():
+        for text, done, final in self._pieces():
             buf = carry + hold_cr + text  # the held CR ended the previous buffer, after its carry
             hold_cr = ""
             if not final and buf.endswith("\r"):
                 buf, hold_cr = buf[:-1], "\r"
+            native = self._native(buf, next_line, final) if header_done and self.native else None
+            if native is not None:
+                rows, used, carry = native
+                next_line += used
+                self.native_rows += rows.height
+                if rows.height or final:
+                    yield Batch(rows, _empty_bad(), done)
+                continue
             if "\r" in buf:
                 buf = buf.replace("\r\n", "\n").replace("\r", "\n")
             lines = buf.split("\n")

@@ -1,0 +1,67 @@
+"""Polars' own reader (regular chunks) and the line path (everything else) read the same rows."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csvprep.errors import CsvprepError
+from csvprep.reader import CsvReader
+from test_properties import SETTINGS, Table, tables
+
+
+def read_all(data: bytes, native: bool, chunk: int, delimiter: str | None = None):
+    """Everything a reader yields, batches joined, or the error it raised."""
+    try:
+        reader = CsvReader(data, delimiter=delimiter, chunk_bytes=chunk, native=native)
+        batches = list(reader.batches())
+    except CsvprepError as exc:
+        return type(exc).__name__, str(exc)
+    warnings = [b.warnings for b in batches if b.warnings is not None]
+    return (reader.info.header, reader.info.issues,
+            pl.concat([b.rows for b in batches]).rows(),
+            pl.concat([b.bad for b in batches]).rows(),
+            pl.concat(warnings).rows() if warnings else [])
+
+
+def assert_same(data: bytes, chunk: int, delimiter: str | None = None) -> None:
+    assert read_all(data, True, chunk, delimiter) == read_all(data, False, chunk, delimiter)
+
+
+@SETTINGS
+@given(tables(), st.integers(8, 400))
+def test_native_and_line_paths_agree_on_written_tables(table: Table, chunk: int) -> None:
+    assert_same(table.data, chunk, table.delimiter)
+
+
+# Lines made of quote characters, delimiters, blanks and text in any order: stray quotes,
+# quotes inside cells, doubled quotes, quoted line breaks, lone CRs, blank and ragged rows.
+TOKEN = st.sampled_from(['"', '""', ",", ",", "a", "b c", " ", "'", "\r", "\r\n", "\n", "\n", "é", ";"])
+BODY = st.lists(TOKEN, max_size=60).map("".join)
+
+
+@SETTINGS
+@given(BODY, st.integers(4, 64), st.sampled_from(["a,b,c\n", "x\n", "a;b\r\n"]))
+def test_native_and_line_paths_agree_on_odd_quoting(body: str, chunk: int, header: str) -> None:
+    data = (header + "1,2,3\n" + body + "\n" + body).encode()
+    assert_same(data, chunk)
+
+
+@pytest.mark.parametrize("line", [
+    '1,"2,2",3', '1,"",3', '"1"x"y",2,3', ' "1",2,3', 'a"",2,3', '"a""b",2,3', '1,2,"3" ',
+    '1,2', '1,2,3,4', ',,', ' , ,', '1,"2\n2",3', '1,2,3\r4,5,6', '1,\x002,3', '"1,2,3',
+])
+def test_odd_lines_in_a_later_chunk(line: str) -> None:
+    rows = "".join(f"{i},b{i},c{i}\n" for i in range(40))
+    data = ("a,b,c\n" + rows + line + "\n" + rows).encode()
+    for chunk in (64, 200, 1 << 20):
+        assert_same(data, chunk)
+
+
+def test_regular_chunks_are_read_by_polars() -> None:
+    rows = "".join(f'{i},"b, {i}",c{i}\r\n' for i in range(20000))
+    reader = CsvReader(("a,b,c\r\n" + rows).encode(), chunk_bytes=1 << 16)
+    got = pl.concat([b.rows for b in reader.batches()])
+    assert got.height == 20000 and got["b"][5] == "b, 5" and got["_line"][5] == 7
+    assert reader.native_rows > 15000  # all but the rows in the first 64 KiB
