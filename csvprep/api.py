@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import io
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,11 +16,12 @@ from .reader import CHUNK_BYTES, LINE, CsvReader, Source
 from .report import Report
 from .schema import Schema, load_schema
 from .types import Context
-from .validate import ISSUE_SCHEMA, Processed, Validator, issues_frame
+from .validate import ISSUE_SCHEMA, Prepared, Processed, Validator, issues_frame
 from .writer import (AtomicFile, CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes, write_text)
 from .writer import line_ending as writer_line_ending
 
 Progress = Callable[[int, int | None], None]
+WORKERS = min(2, os.cpu_count() or 1)  # batches prepared at once (each holds a chunk in memory)
 
 
 @dataclass
@@ -71,15 +74,26 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
 
     def batches() -> Iterator[Processed]:
         issues = [compact_issues(issues_frame(info.issues + validator.header_issues()))]
-        for batch in reader.batches():
-            done = validator.process(batch)
+        # batches are prepared in threads while the next ones are read (polars releases the GIL);
+        # key duplicates and the split are finished one batch at a time, in file order
+        def finish(future: Future[Prepared], bytes_done: int) -> Processed:
+            done = validator.finish(future.result())
             report.read += done.read
             report.clean += done.clean.height
             report.rejected += done.rejects.height
             issues.append(compact_issues(done.issues))
             if progress:
-                progress(batch.bytes_done, info.size)
-            yield done
+                progress(bytes_done, info.size)
+            return done
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            pending: deque[tuple[Future[Prepared], int]] = deque()
+            for batch in reader.batches():
+                pending.append((pool.submit(validator.prepare, batch), batch.bytes_done))
+                while len(pending) > WORKERS:
+                    yield finish(*pending.popleft())
+            while pending:
+                yield finish(*pending.popleft())
         report.issues = pl.concat(issues)
 
     return report, validator, batches()

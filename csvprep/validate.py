@@ -67,6 +67,16 @@ def _message(code: str, schema: Schema, column: str) -> str:
 
 
 @dataclass
+class Prepared:
+    """One batch with its values normalised and its own issues found (keys not yet checked)."""
+
+    rows: pl.DataFrame
+    bad: pl.DataFrame
+    normalised: pl.DataFrame
+    issues: pl.DataFrame
+
+
+@dataclass
 class Processed:
     """One batch after validation."""
 
@@ -106,7 +116,12 @@ class Validator:
         return list(self.map.issues) if self.map else []
 
     def process(self, batch: Batch) -> Processed:
-        """Validate one batch."""
+        """Validate one batch (batches must come in file order: key duplicates span them)."""
+        return self.finish(self.prepare(batch))
+
+    def prepare(self, batch: Batch) -> Prepared:
+        """Everything about one batch that needs no other batch: types, checks and rules.
+        Safe to run for several batches at once in threads (polars releases the GIL)."""
         rows, bad = batch.rows, batch.bad
         issue_parts = [self._structure_issues(bad)]
         if batch.warnings is not None:  # e.g. row.stray_quote
@@ -139,9 +154,14 @@ class Validator:
                                               self.ctx.escape_formulas)
             issue_parts.extend(parts)
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
-        if self.schema is not None and self.key and not self.map.missing_required:
-            issues = pl.concat([issues, self._key_issues(rows, normalised, issues)])
-        return self._split(rows, bad, normalised, issues)
+        return Prepared(rows, bad, normalised, issues)
+
+    def finish(self, p: Prepared) -> Processed:
+        """Key duplicates against earlier batches, then the clean/rejected split; in file order."""
+        issues = p.issues
+        if self.schema is not None and self.key and self.map is not None and not self.map.missing_required:
+            issues = pl.concat([issues, self._key_issues(p.rows, p.normalised, issues)])
+        return self._split(p.rows, p.bad, p.normalised, issues)
 
     def _structure_issues(self, bad: pl.DataFrame) -> pl.DataFrame:
         return bad.select(
