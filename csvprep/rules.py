@@ -6,6 +6,7 @@ from collections.abc import Callable
 import polars as pl
 
 from .schema import Rule
+from .types import per_distinct
 from .urls import host
 
 RuleFn = Callable[[pl.DataFrame, Rule], "pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]"]  # issues[, rewritten rows]
@@ -36,8 +37,10 @@ def same_domain(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     """The email's domain and the website's host belong to the same domain."""
     email, url = r.fields
     # computed once as columns (eager expressions are not de-duplicated)
-    frame = frame.with_columns(_dom=pl.col(email).str.extract(r"@([^@]+)$", 1).str.to_lowercase(),
-                               _site=host(frame[url]))
+    # hosts and domains repeat (one company, one website): worked out once per distinct value
+    frame = frame.with_columns(
+        _dom=per_distinct(frame[email].str.extract(r"@([^@]+)$", 1), lambda d: d.str.to_lowercase()),
+        _site=per_distinct(frame[url], host))
     dom, site = pl.col("_dom"), pl.col("_site")
     same = (site == dom) | site.str.ends_with(pl.lit(".") + dom) | dom.str.ends_with(pl.lit(".") + site)
     mask = dom.is_not_null() & site.is_not_null() & ~same

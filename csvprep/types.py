@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pandera.polars as pa
@@ -64,11 +65,48 @@ def matches(pattern: str, error: str) -> pa.Check:
                     error=error)
 
 
+DISTINCT_MIN_ROWS = 20_000  # shorter columns are normalised as they are
+DISTINCT_SHARE = 0.3  # ...and so are columns with more than this share of distinct values
+
+
+def distinct_index(s: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(distinct values, the position of each row's value among them): `uniq.gather(index)` is `s`."""
+    uniq = s.unique()
+    index = s.replace_strict(uniq, pl.int_range(uniq.len(), dtype=pl.UInt32, eager=True), default=None)
+    nulls = uniq.is_null().arg_true()
+    if len(nulls):  # replace_strict leaves nulls null
+        index = index.fill_null(nulls[0])
+    return uniq, index
+
+
+def per_distinct(s: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """`fn(s)` computed once per distinct value (`fn` must treat each value on its own)."""
+    uniq, index = distinct_index(s)
+    return fn(uniq).gather(index)
+
+
+def normalise_distinct(ftype: "FieldType", s: pl.Series, f: Field, ctx: Context) -> Outcome:
+    """`ftype.normalise(s)` computed once per distinct value and mapped back to the rows: the
+    same outcome (types are functions of the value alone), much cheaper for repetitive columns
+    (company names, websites, titles)."""
+    n = s.len()
+    if not ftype.distinct or n < DISTINCT_MIN_ROWS or s.approx_n_unique() > DISTINCT_SHARE * n:
+        return ftype.normalise(s, f, ctx)
+    uniq, index = distinct_index(s)
+    out = ftype.normalise(uniq, f, ctx)
+    flags = [Flag(flag.code, flag.severity, flag.mask.gather(index),
+                  flag.message.gather(index) if isinstance(flag.message, pl.Series) else flag.message,
+                  flag.fixed.gather(index) if flag.fixed is not None else None)
+             for flag in out.flags]
+    return Outcome(out.value.gather(index), flags)
+
+
 class FieldType:
     """Base type: text columns pass through trimmed."""
 
     name: ClassVar[str] = "base"
     options: ClassVar[dict[str, Any]] = {}
+    distinct: ClassVar[bool] = True  # worth normalising once per distinct value (normalise_distinct)
 
     def check_options(self, f: Field) -> None:
         """Raise ValueError on options this type does not know."""
@@ -96,6 +134,7 @@ class Text(FieldType):
 
     name = "text"
     options = {"collapse_spaces": True}
+    distinct = False  # two cheap passes: mapping distinct values back costs as much
 
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
         v = blank_to_null(s)

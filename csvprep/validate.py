@@ -13,7 +13,7 @@ from .keys import KeyIndex
 from .reader import LINE, RAW, Batch
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
-from .types import TYPES, Context, matches
+from .types import TYPES, Context, matches, normalise_distinct
 
 REASONS = "_reasons"
 ISSUE_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
@@ -176,7 +176,7 @@ class Validator:
         for f in self.fields:
             src = self.map.columns[f.name]
             original = rows[src]
-            outcome = TYPES[f.type].normalise(original, f, self.ctx)
+            outcome = normalise_distinct(TYPES[f.type], original, f, self.ctx)
             values.append(outcome.value.alias(f.name))
             for flag in outcome.flags:
                 if not flag.mask.any():

@@ -1,0 +1,71 @@
+"""Types worked out once per distinct value give exactly the per-row outcome."""
+from __future__ import annotations
+
+import random
+
+import polars as pl
+import pytest
+
+from csvprep.rules import same_domain
+from csvprep.schema import Field, Rule
+from csvprep.types import DISTINCT_MIN_ROWS, TYPES, Context, normalise_distinct, per_distinct
+
+POOL = ["", "  ", None, "x", "X ", "yes", "No", "1", "1,234", "12.50", "$3", "2024-05-31", "05/31/2024",
+        "31.05.2024", "2024-05-31T13:30:00Z", "2024-05-31 13:30", "Europe/Paris", "nowhere",
+        "Bob@Example.COM", "a@b", "bad@@x", "a@x.com; B@y.org", "(415) 555-2671", "415-555-2671 x12",
+        "+44 20 7946 0958", "555-CALL", "www.acme.com", "http://Acme.com/x", "ftp://x", "=1+1", "@SUM(A1)",
+        "RRULE:FREQ=DAILY", "red", "RED", "checked", "é", "漢字", "-", "+1"]
+
+
+def column(n: int = DISTINCT_MIN_ROWS + 500, seed: int = 7) -> pl.Series:
+    rng = random.Random(seed)
+    return pl.Series("c", [rng.choice(POOL) for _ in range(n)], dtype=pl.String)
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+def test_every_type_gives_the_same_outcome_per_distinct_value(name: str) -> None:
+    f = Field(name="c", type=name, choices=["red", "Green"] if name == "enum" else None)
+    s = column()
+    plain = TYPES[name].normalise(s, f, Context())
+    once = normalise_distinct(TYPES[name], s, f, Context())
+    assert once.value.equals(plain.value)
+    assert [fl.code for fl in once.flags] == [fl.code for fl in plain.flags]
+    for a, b in zip(once.flags, plain.flags):
+        mask = b.mask.fill_null(False)
+        assert a.mask.fill_null(False).equals(mask)
+        if isinstance(b.message, pl.Series):
+            assert a.message.filter(mask).equals(b.message.filter(mask))
+        else:
+            assert a.message == b.message
+        if b.fixed is not None:
+            assert a.fixed.filter(mask).equals(b.fixed.filter(mask))
+
+
+def test_per_distinct_maps_values_and_nulls_back_in_order() -> None:
+    s = pl.Series(["b", None, "a", "b", None, "c"])
+    seen: list[int] = []
+
+    def upper(x: pl.Series) -> pl.Series:
+        seen.append(x.len())
+        return x.str.to_uppercase().fill_null("NULL")
+
+    assert per_distinct(s, upper).to_list() == ["B", "NULL", "A", "B", "NULL", "C"]
+    assert seen == [4]  # a, b, c and null, once each
+
+
+def test_same_domain_on_a_repetitive_frame_matches_row_by_row() -> None:
+    rng = random.Random(3)
+    emails = [rng.choice(["a@acme.com", "B@Shop.io", None, "x@y@z.org", "c@mail.acme.com"]) for _ in range(3000)]
+    sites = [rng.choice(["https://www.acme.com/", "http://shop.io", None, "https://z.org", "https://other.net/a"])
+             for _ in range(3000)]
+    frame = pl.DataFrame({"_line": range(2, 3002), "e": emails, "w": sites})
+    got = same_domain(frame, Rule("same_domain", ["e", "w"]))
+    expected = []
+    for line, e, w in zip(frame["_line"], emails, sites):
+        if e is None or w is None:
+            continue
+        dom = e.rsplit("@", 1)[1].lower()
+        site = w.split("://", 1)[1].split("/")[0].lower().removeprefix("www.")
+        if not (site == dom or site.endswith("." + dom) or dom.endswith("." + site)):
+            expected.append(line)
+    assert got["line"].to_list() == expected and expected
