@@ -19,7 +19,11 @@ _SHOWN = {"=": "'='", "+": "'+'", "-": "'-'", "@": "'@'", "\t": "a tab", "\r": "
 def risky(values: pl.Series) -> pl.Series:
     """True where a value starts like a formula and is not a plain signed number or phone."""
     v = values.cast(pl.String)
-    return (v.str.contains(TRIGGER) & ~v.str.contains(NUMERIC)).fill_null(False)
+    starts = v.str.contains(TRIGGER).fill_null(False)
+    idx = starts.arg_true()  # the second, costlier pattern only where the first matched
+    if not len(idx):
+        return starts
+    return starts.scatter(idx, ~v.gather(idx).str.contains(NUMERIC))
 
 
 def guard(rows: pl.DataFrame, values: pl.DataFrame, columns: dict[str, str], escape: bool,
