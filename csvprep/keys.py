@@ -20,8 +20,22 @@ SPILL_BYTES = 64 << 20
 
 
 def key_hash(frame: pl.DataFrame, key: list[str]) -> pl.Series:
-    """A 64-bit hash of the key columns of each row (nulls never reach here)."""
+    """A 64-bit hash of the key columns of each row (nulls never reach here); a `_h` column
+    already in `frame` is taken as it is."""
+    if "_h" in frame.columns:
+        return frame["_h"]
     return frame.select(pl.struct(key).hash(seed=20261122).alias("_h"))["_h"]
+
+
+def first_in_batch(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """`frame` (a `_line` column and the key columns) with `_h` (key_hash) and `first`: the first
+    line in the frame with an equal key. Keys are grouped as text only where hashes repeat."""
+    frame = frame.with_columns(_h=key_hash(frame, key), first=pl.col(LINE))
+    idx = frame["_h"].is_duplicated().arg_true()
+    if len(idx):
+        firsts = frame[idx].select(pl.col(LINE).min().over(key))[LINE]
+        frame = frame.with_columns(frame["first"].scatter(idx, firsts))
+    return frame
 
 
 class KeyIndex:

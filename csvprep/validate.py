@@ -9,7 +9,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from . import formula
-from .keys import KeyIndex
+from .keys import KeyIndex, first_in_batch
 from .reader import LINE, RAW, Batch
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
@@ -226,11 +226,11 @@ class Validator:
         errors = issues.filter(pl.col("severity") == "error")["line"].unique()
         cand = normalised.filter(~pl.col(LINE).is_in(errors.implode()) if errors.len() else pl.lit(True))
         cand = cand.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
-        cand = cand.select(LINE, *self.key).with_columns(first=pl.col(LINE).min().over(self.key))
+        cand = first_in_batch(cand.select(LINE, *self.key), self.key)
         if len(self.seen):
             cand = cand.with_columns(first_seen=self.seen.first_lines(cand)).with_columns(
                 first=pl.coalesce("first_seen", "first")).drop("first_seen")
-        self.seen.add(cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first"))
+        self.seen.add(cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first", "_h"))
         dups = cand.filter(pl.col("first") != pl.col(LINE))
         src = self.map.columns[self.key[0]] if self.map else self.key[0]
         original = rows.select(LINE, pl.col(src).alias("_orig"))
