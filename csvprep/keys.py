@@ -1,7 +1,7 @@
 """First occurrences of key values across batches, exact, in bounded memory.
 
-Memory holds 24 bytes per distinct key (a 64-bit hash, the first line, where the text is kept);
-the key texts themselves are kept per batch in memory until they pass `spill_bytes`, then in
+Memory holds 16 bytes per distinct key (a 64-bit hash and where the text is kept); the key texts
+and their first lines are kept per batch in memory until they pass `spill_bytes`, then in
 Arrow IPC files in a temporary folder. A later row whose key hash matches is confirmed by
 comparing the texts, read back only for the stores it points to: hash collisions never make a
 false duplicate.
@@ -44,8 +44,7 @@ class KeyIndex:
     def __init__(self, key: list[str], spill_bytes: int = SPILL_BYTES) -> None:
         self.key = key
         self.spill_bytes = spill_bytes
-        self.index = pl.DataFrame(schema={"_h": pl.UInt64, "first": pl.Int64, "_store": pl.UInt32,
-                                          "_row": pl.UInt32})
+        self.index = pl.DataFrame(schema={"_h": pl.UInt64, "_store": pl.UInt32, "_row": pl.UInt32})
         self.stores: list[pl.DataFrame | Path] = []
         self.in_memory = 0
         self._dir: Path | None = None
@@ -77,12 +76,13 @@ class KeyIndex:
         """Record key values (columns `key` + `first`) not seen before."""
         if not new.height:
             return
-        texts = pl.DataFrame([s.shrink_to_fit() for s in new.select(self.key).get_columns()])
+        texts = pl.DataFrame([s.shrink_to_fit() for s in new.select(self.key).get_columns()]).with_columns(
+            first=new["first"].cast(pl.Int64))
         store = len(self.stores)
         self.stores.append(texts)
         self.in_memory += texts.estimated_size()
         self.index = pl.concat([self.index, pl.DataFrame({
-            "_h": key_hash(new, self.key), "first": new["first"].cast(pl.Int64),
+            "_h": key_hash(new, self.key),
             "_store": pl.repeat(store, new.height, dtype=pl.UInt32, eager=True),
             "_row": pl.int_range(0, new.height, dtype=pl.UInt32, eager=True)})])
         if self.index.n_chunks() > 512:
