@@ -128,6 +128,16 @@ def row_bytes(frame: pl.DataFrame, separator: str, line_terminator: str) -> pl.S
     return frame.select((pl.sum_horizontal(sizes) + extra).alias("bytes")).to_series()
 
 
+def bytes_bound(frame: pl.DataFrame, separator: str, line_terminator: str) -> int:
+    """An upper bound of the bytes `frame` takes in CSV: every cell quoted, every byte a quote."""
+    if frame.width == 0 or frame.height == 0:
+        return frame.height * len(line_terminator.encode())
+    cells = frame.select(pl.sum_horizontal(pl.col(c).cast(pl.String).str.len_bytes().fill_null(0).sum()
+                                           for c in frame.columns)).item()
+    per_row = frame.width * 2 + (frame.width - 1) * len(separator.encode()) + len(line_terminator.encode())
+    return 2 * int(cells) + frame.height * per_row
+
+
 def part_path(path: Path, n: int) -> Path:
     """OUT.csv -> OUT.part-001.csv."""
     suffix = path.suffix or ".csv"
@@ -170,6 +180,13 @@ class PartedCsvSink:
         frame = frame.select(self.columns)
         if not self.max_rows and not self.max_bytes:
             self.sinks[-1].write(frame)
+            self.rows += frame.height
+            return
+        if self.max_bytes and self._bytes + bytes_bound(frame, self.separator, self.line_terminator) <= self.max_bytes \
+                and (not self.max_rows or self._rows + frame.height <= self.max_rows):
+            self.sinks[-1].write(frame)  # surely fits: no need to size each row
+            self._rows += frame.height
+            self._bytes = self.sinks[-1].file.fh.tell()
             self.rows += frame.height
             return
         sizes = row_bytes(frame, self.separator, self.line_terminator) if self.max_bytes else None

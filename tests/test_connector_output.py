@@ -114,3 +114,28 @@ def test_new_commands_have_help_with_an_example() -> None:
     r = CliRunner().invoke(cli, ["clean", "--help"])
     for flag in ("--max-rows", "--max-bytes", "--out-delimiter", "--line-ending", "--format", "--dsn", "--table"):
         assert flag in r.output
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 50])
+def test_parts_are_filled_to_the_byte_limit_whatever_the_batches(tmp_path, batch_rows: int) -> None:
+    """Small batches are written whole when they surely fit; the parts still end where the next
+    record would pass the limit, exactly as when every row is sized."""
+    frame = pl.DataFrame({"a": [f'v{i},"{i}"' * (i % 4) for i in range(120)], "b": [str(i) for i in range(120)]})
+    limit = 300
+    sink = PartedCsvSink(tmp_path / "out.csv", ["a", "b"], max_bytes=limit)
+    for start in range(0, frame.height, batch_rows):
+        sink.write(frame.slice(start, batch_rows))
+    sink.commit()
+    parts = [p.read_bytes() for p in sink.final_paths()]
+    sizes = row_bytes(frame, ",", "\n").to_list()
+    header = len(b"a,b\n")
+    expected, size = [0], header  # rows per part, filled greedily
+    for s in sizes:
+        if size + s > limit and expected[-1]:
+            expected.append(0)
+            size = header
+        expected[-1] += 1
+        size += s
+    assert [pl.read_csv(io.BytesIO(p), infer_schema=False).height for p in parts] == expected
+    assert all(len(p) <= limit for p in parts)
+    assert pl.concat([pl.read_csv(io.BytesIO(p), infer_schema=False) for p in parts]).equals(frame)
