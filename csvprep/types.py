@@ -137,12 +137,15 @@ class Text(FieldType):
     distinct = False  # two cheap passes: mapping distinct values back costs as much
 
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
-        v = blank_to_null(s)
         if not self.opt(f, "collapse_spaces"):
-            return Outcome(v)
-        # rewrite only the values that change (replace_all copies every value, matched or not)
-        idx = v.str.contains(r"\s\s|[^\S ]").fill_null(False).arg_true()
-        return Outcome(v.scatter(idx, v.gather(idx).str.replace_all(r"\s+", " ")) if len(idx) else v)
+            return Outcome(blank_to_null(s))
+        # one pass finds the values to trim or collapse; only those are rewritten (strip and
+        # replace_all copy every value, changed or not)
+        v = s.cast(pl.String)
+        idx = v.str.contains(r"^\s|\s$|\s\s|[^\S ]").fill_null(False).arg_true()
+        if len(idx):
+            v = v.scatter(idx, v.gather(idx).str.strip_chars().str.replace_all(r"\s+", " "))
+        return Outcome(pl.select(pl.when(v.str.len_bytes() == 0).then(None).otherwise(v)).to_series().alias(s.name))
 
 
 def _invalid(v: pl.Series, ok: pl.Series, code: str, message: str) -> Flag:

@@ -5,6 +5,8 @@ import random
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csvprep.rules import same_domain
 from csvprep.schema import Field, Rule
@@ -69,3 +71,16 @@ def test_same_domain_on_a_repetitive_frame_matches_row_by_row() -> None:
         if not (site == dom or site.endswith("." + dom) or dom.endswith("." + site)):
             expected.append(line)
     assert got["line"].to_list() == expected and expected
+
+
+SPACES = st.sampled_from([" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2003", "\x1c", "a", "b c", "é", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(SPACES, max_size=8).map("".join), max_size=40))
+def test_text_trims_and_collapses_like_strip_then_replace(values: list[str]) -> None:
+    s = pl.Series("t", values, dtype=pl.String)
+    stripped = s.str.strip_chars()
+    expected = pl.select(pl.when(stripped == "").then(None).otherwise(stripped.str.replace_all(r"\s+", " "))).to_series()
+    got = TYPES["text"].normalise(s, Field(name="t"), Context()).value
+    assert got.to_list() == expected.to_list()
