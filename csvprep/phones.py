@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import pandera.polars as pa
@@ -75,11 +76,25 @@ def analyse(raw: str, region: str, fmt: str) -> tuple[str | None, str | None, st
 # unbalanced) are decided by polars regexes built from phonenumbers' own metadata at first use:
 # the same validity rules (`general_desc` plus the number-type patterns of each NANP region),
 # the same region resolution (`leading_digits`, else full validation, in phonenumbers' order).
-# Everything else (other regions, letters, extensions, other lengths, '+' with another country
-# code) goes to phonenumbers once per distinct value.
+# Also decided, each because phonenumbers' parse gives a fixed reading of the digits:
+# - a trailing extension (x, ext, ext., # and 1-9 digits) after a decided NANP or 7-digit number;
+# - area codes starting 0 or 1: the 10 digits are the national number as written (nothing
+#   matches the national prefix or a leading 011 then 1-9), except after a bare '1' prefix, where
+#   parse takes the 1 as country code and strips a second 1 as national prefix: 9 digits;
+# - 7 plain digits (E164): possible (a local-only length); validity and region from the
+#   metadata as for 10 digits (CA has some 7-digit numbers);
+# - plain digit groups of 8, 9 or 11-17 digits not starting 1 or 011 1-9: never a possible US length;
+# - 011 (the US international prefix) and plain digit groups (E164): as '+' numbers.
+# Everything else (other regions, letters, other lengths, '+' with another country code, a
+# leading 1 before other lengths) goes to phonenumbers once per distinct value.
 FAST_REGIONS = {"US"}
-NANP_SHAPE = r"^(?:\+1|1)?[ .-]?(?:\([2-9]\d{2}\)|[2-9]\d{2})[ .-]?\d{3}[ .-]?\d{4}$"
-NANP_BROKEN = r"^(?:\+1|1)?[ .-]?(?:\([2-9]\d{2}|[2-9]\d{2}\))[ .-]?\d{3}[ .-]?\d{4}$"
+# [0-9], not \d: polars' \d also takes other scripts' digits, which phonenumbers rewrites as ASCII
+USUAL = r"^(?:\+1|1)?[ .-]?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
+NANP_SHAPE = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
+NANP_BROKEN = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}|[0-9]{3}\))[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
+PLAIN = r"^[0-9]+(?:[ .-][0-9]+)*$"
+# a subset of what both phonenumbers' extension pattern and `_EXT` (shape_problem) strip the same way
+EXT_SPLIT = r"(?i)^(.*?[0-9]) *(?:x|ext\.?|#) *([0-9]{1,9})$"
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line", "mobile")
 UNASSIGNED = "possible, but no such number is assigned (unknown area code or range)"
@@ -120,9 +135,10 @@ def _valid_in(n: pl.Expr, valid: tuple[str, str] | None) -> pl.Expr:
     return n.str.contains(valid[0]) & n.str.contains(valid[1])
 
 
-def _nanp_regions(national: pl.Series) -> pl.DataFrame:
-    """For 10-digit NANP national numbers: `found` (region_code_for_number) and `valid`."""
-    table = nanp_table()
+def _nanp_regions(national: pl.Series, table: Sequence[tuple] | None = None) -> pl.DataFrame:
+    """For NANP national numbers of one length: `found` (region_code_for_number) and `valid`,
+    by `table` (nanp_table() for 10 digits, else region_table(1, length))."""
+    table = nanp_table() if table is None else table
     frame = pl.DataFrame({"n": national})
     n = pl.col("n")
     # the main region first, on every row; the rest only where it does not claim the number
@@ -247,43 +263,118 @@ def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
     return pl.DataFrame({"decided": decided, **out})
 
 
+def _wrong_length(region: str) -> str:
+    """analyse's detail for a number that is not a possible length in the region's own code."""
+    code = phonenumbers.country_code_for_region(region)
+    return "wrong number of digits for " + (phonenumbers.region_code_for_country_code(code) or "its country")
+
+
+def _extn_prefix(region: str) -> str:
+    """What format_number puts before an extension (NATIONAL, INTERNATIONAL) for the region's code."""
+    md = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    return md.preferred_extn_prefix or " ext. "
+
+
+def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
+    """For values not in the USUAL shape: raw, ext, `well`, `broken`, `kind` (nanp, seven, invalid,
+    or null: not decided here) and national number `n`; see the comment above FAST_REGIONS."""
+    parts = raw.str.extract_groups(EXT_SPLIT)
+    ext = parts.struct.field("2")
+    body = pl.select(pl.when(ext.is_not_null()).then(parts.struct.field("1")).otherwise(raw)).to_series()
+    frame = pl.DataFrame({"raw": raw, "ext": ext, "body": body}).with_columns(
+        d=pl.col("body").str.replace_all("[^0-9]", ""),
+        well=pl.col("body").str.contains(NANP_SHAPE).fill_null(False),
+        broken=pl.col("body").str.contains(NANP_BROKEN).fill_null(False),
+        plain=pl.col("body").str.contains(PLAIN).fill_null(False))
+    nd, lead = pl.col("d").str.len_chars(), pl.col("d").str.slice(-10, 1)
+    nanp, plain, idd = pl.col("well") | pl.col("broken"), pl.col("plain"), pl.col("d").str.contains("^011[1-9]")
+    kind = (
+        # the 10 digits are the national number: after +1; without a prefix unless 011 (the US
+        # international prefix) leads, followed by a country code (not 0); after a bare 1 when 0 follows
+        pl.when(nanp & (lead.is_in(list("23456789")) | pl.col("body").str.starts_with("+") | ((nd == 10) & ~idd)
+                        | ((nd == 11) & (lead == "0")))).then(pl.lit("nanp"))
+        # 1 then 1xx: the first 1 is the country code, the second a national prefix: 9 digits
+        .when(nanp & (nd == 11) & (lead == "1")).then(pl.lit("invalid"))
+        .when(pl.lit(fmt == "E164") & plain & (nd == 7) & ~idd).then(pl.lit("seven"))
+        .when(plain & pl.col("ext").is_null() & ~pl.col("d").str.starts_with("1") & ~idd
+              & (nd.is_in([8, 9]) | nd.is_between(11, 17))).then(pl.lit("invalid")))
+    # the national number: the last 10 digits of a NANP shape, all 7 of a plain one
+    return frame.select("raw", "ext", "well", "broken", kind=kind,
+                        n=pl.when(nanp).then(pl.col("d").str.slice(-10)).otherwise(pl.col("d")))
+
+
+def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: str) -> pl.DataFrame:
+    """formatted, shape, number, detail for NANP national numbers `n` of one length (see _classify)."""
+    regions = _nanp_regions(frame["n"], table)
+    n = pl.col("n")
+    a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
+    # phonenumbers formats only 10 digits with a usual area code; 0xx and 1xx come out as digits
+    usual = n.str.contains("^[2-9]")
+    text = {"E164": pl.lit("+1") + n,
+            "NATIONAL": pl.when(usual).then(pl.format("({}) {}-{}", a, b, c)).otherwise(n),
+            "INTERNATIONAL": pl.when(usual).then(pl.format("+1 {}-{}-{}", a, b, c)).otherwise(pl.lit("+1 ") + n),
+            }[fmt]
+    if frame["ext"].null_count() < len(frame):
+        # E164 output carries no extension and analyse appends one; the others get the metadata's
+        text = pl.when(pl.col("ext").is_null()).then(text).otherwise(
+            text + pl.lit(" ext. " if fmt == "E164" else _extn_prefix(region)) + pl.col("ext"))
+    plus = pl.col("raw").str.starts_with("+") | pl.col("raw").str.starts_with("00")
+    other = pl.col("valid") & (pl.col("found") != region) & ~plus
+    return frame.with_columns(found=regions["found"], valid=regions["valid"]).select(
+        formatted=text,
+        shape=pl.when(pl.col("broken") & ~pl.col("well")).then(pl.lit("malformed")),
+        number=pl.when(~pl.col("valid")).then(pl.lit("unassigned")).when(other).then(pl.lit("other_region")),
+        detail=pl.when(~pl.col("valid")).then(pl.lit(UNASSIGNED))
+        .when(other).then(pl.format("a valid number of region {}, not " + region, pl.col("found"))),
+    )
+
+
 def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """`decided` plus the columns of `verdicts` (formatted, shape, number, detail) per value."""
     v = values.cast(pl.String)
     empty = pl.DataFrame({"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True)})
     if region not in FAST_REGIONS or fmt not in FORMATS:
         return empty.with_columns(**{c: pl.lit(None, t) for c, t in COLUMNS.items() if c != "value"})
-    well = v.str.contains(NANP_SHAPE).fill_null(False)
-    broken = v.str.contains(NANP_BROKEN).fill_null(False) & ~well
-    decided = well | broken
-    idx = decided.arg_true()
-    sub = v.gather(idx)
-    # the shapes hold only digits and these characters
-    national = sub.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6).str.slice(-10)
-    regions = _nanp_regions(national)
-    n = pl.col("n")
-    a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
-    text = {"E164": pl.lit("+1") + n, "NATIONAL": pl.format("({}) {}-{}", a, b, c),
-            "INTERNATIONAL": pl.format("+1 {}-{}-{}", a, b, c)}[fmt]
-    plus = pl.col("raw").str.starts_with("+") | pl.col("raw").str.starts_with("00")
-    other = pl.col("valid") & (pl.col("found") != region) & ~plus
-    res = pl.DataFrame({"raw": sub, "n": national, "found": regions["found"], "valid": regions["valid"],
-                        "broken": broken.gather(idx)}).select(
-        formatted=text,
-        shape=pl.when("broken").then(pl.lit("malformed")),
-        number=pl.when(~pl.col("valid")).then(pl.lit("unassigned")).when(other).then(pl.lit("other_region")),
-        detail=pl.when(~pl.col("valid")).then(pl.lit(UNASSIGNED))
-        .when(other).then(pl.format("a valid number of region {}, not " + region, pl.col("found"))),
-    )
-    out = {"decided": decided}
+    # most values are in the USUAL shape, so the other shapes are sorted out only for the rest
+    usual = v.str.contains(USUAL).fill_null(False)
+    usual_idx, odd_idx = usual.arg_true(), (~usual & v.is_not_null()).arg_true()
+    raw = v.filter(usual)
+    # the shape holds only digits and these characters
+    digits = raw.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6)
+    hot = pl.DataFrame({"i": usual_idx, "raw": raw, "ext": pl.repeat(None, len(raw), dtype=pl.String, eager=True),
+                        "n": digits.str.slice(-10), "well": pl.repeat(True, len(raw), eager=True),
+                        "broken": pl.repeat(False, len(raw), eager=True)})
+    odd = _classify(v.gather(odd_idx), fmt).with_columns(i=odd_idx)
+    kind = odd["kind"]
+    nanp = pl.concat([hot, odd.filter(kind == "nanp").select(hot.columns)])
+    seven = odd.filter(kind == "seven")
+    invalid = odd.filter(kind == "invalid")
+    res = pl.concat([
+        _nanp_rows(nanp, nanp_table(), region, fmt),
+        _nanp_rows(seven, region_table(1, 7), region, fmt),
+        invalid.with_columns(formatted=pl.lit(None, pl.String),
+                             shape=pl.when(pl.col("broken") & ~pl.col("well")).then(pl.lit("malformed")),
+                             number=pl.lit("invalid"), detail=pl.lit(_wrong_length(region)))
+        .select("formatted", "shape", "number", "detail"),
+    ])
+    idx = pl.concat([nanp["i"], seven["i"], invalid["i"]])
+    out = {"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True).scatter(idx, True)}
     for col in ("formatted", "shape", "number", "detail"):
         out[col] = pl.repeat(None, len(v), dtype=pl.String, eager=True).alias(col).scatter(idx, res[col])
     if fmt == "E164":
-        intl = (~decided & v.str.contains(INTL_SHAPE).fill_null(False)).arg_true()
-        if len(intl):
-            res = _intl_verdicts(v.gather(intl))
+        # '+' numbers, and plain digits after 011, which phonenumbers reads as '+' numbers
+        left = (~out["decided"] & v.is_not_null()).arg_true()
+        rest = v.gather(left)
+        rest_digits = rest.str.replace_all("[^0-9]", "")
+        plus_at = left.filter(rest.str.contains(INTL_SHAPE).fill_null(False))
+        idd = rest.str.contains(PLAIN) & rest_digits.str.contains("^011[1-9]")
+        idd_at = left.filter(idd.fill_null(False))
+        if len(plus_at) or len(idd_at):
+            texts = pl.concat([v.gather(plus_at), "+" + rest_digits.filter(idd.fill_null(False)).str.slice(3)])
+            res = _intl_verdicts(texts)
+            both = pl.concat([plus_at, idd_at])
             for col in ("decided", "formatted", "shape", "number", "detail"):
-                out[col] = out[col].scatter(intl, res[col])
+                out[col] = out[col].scatter(both, res[col])
     return pl.DataFrame(out)
 
 

@@ -151,3 +151,139 @@ def international(draw) -> str:
 def test_generated_international_numbers_agree_with_phonenumbers(values: list[str]) -> None:
     fast = assert_exact(values)
     assert len(fast) == len(values)
+
+
+# -- the shapes decided besides the usual NANP ones: extensions, area codes 0xx/1xx, 7 digits,
+# plain digit groups of impossible lengths, 011 in front of an international number
+SPACES = st.sampled_from(["", " ", "  "])
+EXT_LABEL = st.sampled_from(["x", "X", "ext", "ext.", "Ext.", "EXT", "#",
+                             "extension", "x.", "ext:", "ext-", "~", "int", ";ext="])  # the last ones: library
+AREA = st.one_of(st.builds(lambda a, b: a + b, st.sampled_from(["0", "1"]), st.text(DIGIT, min_size=2, max_size=2)),
+                 st.sampled_from(["011", "010", "001", "000", "100", "111", "113", "415", "868", "310"]),
+                 st.text(DIGIT, min_size=3, max_size=3))
+
+
+@st.composite
+def nanp_any_area(draw) -> str:
+    """A 10-digit number with any area code (0xx and 1xx often), with or without +1/1."""
+    prefix = draw(st.sampled_from(["", "", "1", "+1", "1 ", "+1 ", "1-", "+1-", "1.", " ", "-"]))
+    opening, closing = draw(st.sampled_from([("", ""), ("(", ")"), ("(", ""), ("", ")")]))
+    sep = st.sampled_from(["", " ", "-", "."])
+    return (prefix + opening + draw(AREA) + closing + draw(sep) + draw(st.text(DIGIT, min_size=3, max_size=3))
+            + draw(sep) + draw(st.text(DIGIT, min_size=4, max_size=4)))
+
+
+@st.composite
+def seven_digits(draw) -> str:
+    prefix = draw(st.sampled_from(["", "", "", "1", "1-", "+1 ", "0", "011", "("]))
+    first = draw(st.sampled_from(["0", "1", "3", "310", "5", "26"]))
+    rest = draw(st.text(DIGIT, min_size=3 - min(len(first), 3), max_size=3 - min(len(first), 3)))
+    return (prefix + (first + rest)[:3] + draw(st.sampled_from(["", " ", "-", ".", "  "]))
+            + draw(st.text(DIGIT, min_size=4, max_size=4)))
+
+
+@st.composite
+def with_extension(draw) -> str:
+    body = draw(st.one_of(nanp_any_area(), seven_digits(), nanp_like()))
+    digits = draw(st.text(DIGIT, min_size=1, max_size=draw(st.sampled_from([3, 9, 12]))))
+    return (body + draw(st.sampled_from(["", " ", "  ", "\t", ","])) + draw(EXT_LABEL) + draw(SPACES) + digits
+            + draw(st.sampled_from(["", "", "#", " "])))
+
+
+@st.composite
+def digit_groups(draw) -> str:
+    """Digits without '+' in groups, often behind 0, 00, 011 or a country code."""
+    lead = draw(st.sampled_from(["", "", "0", "00", "011", "0110", "1", "44", "49", "0044", "011 44 "]))
+    digits = lead + draw(st.text(DIGIT, min_size=1, max_size=17))
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(1, len(digits) - 1)), max_size=5))))
+    sep = draw(st.sampled_from([" ", "-", ".", " "]))
+    parts = [digits[i:j] for i, j in zip([0] + cuts, cuts + [len(digits)])]
+    return sep.join(p for p in parts if p).strip() or "0"
+
+
+@SETTINGS
+@given(st.lists(nanp_any_area(), min_size=1, max_size=40))
+def test_generated_area_codes_agree_with_phonenumbers(values: list[str]) -> None:
+    assert_exact(values)
+
+
+@SETTINGS
+@given(st.lists(with_extension(), min_size=1, max_size=40))
+def test_generated_extensions_agree_with_phonenumbers(values: list[str]) -> None:
+    assert_exact(values)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(seven_digits(), digit_groups()), min_size=1, max_size=40))
+def test_generated_digit_groups_agree_with_phonenumbers(values: list[str]) -> None:
+    assert_exact(values)
+
+
+# Values the fast path must decide (E164 for all; the NANP ones in every format); verdicts noted
+DECIDED = {
+    "(111) 397-3242": "unassigned", "(011) 034-5678": "unassigned", "+1 (111) 934-6652": "unassigned",
+    "1 (011) 934-6652": "unassigned", "1 (111) 934-6652": "invalid", "(113 456-7890": "unassigned",
+    "856-807-4146 x280": None, "856-807-4146 X 280": None, "856-807-4146ext.9": None, "(415) 555-2671 ext 12": None,
+    "415.555.2671 # 7": None, "1 (111) 397-3242  EXT. 123456789": "invalid", "(268) 460-1234 x1": "other_region",
+}
+DECIDED_E164 = {
+    "742-9858": "unassigned", "310-6795": "other_region", "0123456": "unassigned", "742 9858 x12": "unassigned",
+    "011 44 20 7946 1612": None, "0044 20 7946 8230": "invalid", "44 20 7946 1301": "invalid",
+    "49 30 78855612": "invalid", "0123 4567": "invalid", "234-567-89012": "invalid",
+}
+
+
+@st.composite
+def decided_shape(draw) -> str:
+    """Shapes the fast path always decides for US, E164."""
+    d3, d4 = st.text(DIGIT, min_size=3, max_size=3), st.text(DIGIT, min_size=4, max_size=4)
+    sep = st.sampled_from(["", " ", "-", "."])
+    kind = draw(st.sampled_from(["area", "ext", "seven", "groups"]))
+    if kind in ("area", "ext"):
+        area = draw(st.sampled_from(["0", "1", "2", "5", "8"])) + draw(st.text(DIGIT, min_size=2, max_size=2))
+        # a bare 1 before 1xx and 011 without a prefix are decided too, but not generated here
+        prefix = draw(st.sampled_from(["", "+1", "+1 ", "1 "] if area[0] in "02" else ["", "+1", "+1-"]))
+        if prefix == "" and area.startswith("01"):
+            area = "02" + area[2]
+        opening, closing = draw(st.sampled_from([("", ""), ("(", ")"), ("(", ""), ("", ")")]))
+        text = prefix + opening + area + closing + draw(sep) + draw(d3) + draw(sep) + draw(d4)
+        if kind == "ext":
+            text += (draw(SPACES) + draw(st.sampled_from(["x", "X", "ext", "EXT.", "#"])) + draw(SPACES)
+                     + draw(st.text(DIGIT, min_size=1, max_size=9)))
+        return text
+    if kind == "seven":
+        first = draw(d3)
+        return ("012" if first == "011" else first) + draw(sep) + draw(d4)
+    lead = draw(st.sampled_from(["2", "4", "9", "0", "00", "0044", "01"]))
+    size = draw(st.sampled_from([8, 9, 11, 14, 17])) - len(lead)
+    digits = lead + draw(st.text(DIGIT, min_size=size, max_size=size))
+    if digits.startswith("011"):
+        digits = "012" + digits[3:]
+    return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
+
+
+def test_the_new_shapes_are_decided_by_the_fast_path() -> None:
+    for fmt in FORMATS:
+        values = list(DECIDED) + (list(DECIDED_E164) if fmt == "E164" else [])
+        fast = phones.fast_verdicts(pl.Series(values), "US", fmt)
+        assert fast["decided"].all(), [v for v, d in zip(values, fast["decided"]) if not d]
+        expected = {**DECIDED, **DECIDED_E164}
+        assert fast["number"].to_list() == [expected[v] for v in values]
+    assert_exact(list(DECIDED) + list(DECIDED_E164))
+
+
+@SETTINGS
+@given(st.lists(decided_shape(), min_size=1, max_size=40))
+def test_generated_new_shapes_are_decided_by_the_fast_path(values: list[str]) -> None:
+    series = pl.Series(values, dtype=pl.String)
+    fast = phones.fast_verdicts(series, "US", "E164")
+    assert fast["decided"].all(), [v for v, d in zip(values, fast["decided"]) if not d]
+    assert_exact(values)
+
+
+def test_other_scripts_digits_use_the_library() -> None:
+    # polars' \d takes these, phonenumbers reads them as ASCII digits
+    values = ["(415) \u0665\u0665\u0665-2671", "\u0664\u0661\u0665 555 2671", "415-555-2671 x\u0661\u0662"]
+    fast = assert_exact(values)
+    assert not phones.fast_verdicts(pl.Series(values), "US", "E164")["decided"].any()
+    assert len(fast) == 3
