@@ -135,37 +135,56 @@ def _valid_in(n: pl.Expr, valid: tuple[str, str] | None) -> pl.Expr:
     return n.str.contains(valid[0]) & n.str.contains(valid[1])
 
 
+def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame:
+    """`found` (region_code_for_number) and `valid` for national numbers of one length, by
+    `table` (region_table rows, in phonenumbers' order): the first region whose leading digits
+    match claims a number, a region without leading digits claims the numbers valid there.
+    Runs of regions with leading digits are tried as one pattern with a named group each (the
+    first alternative that matches wins, as in the library's loop), so a batch compiles a few
+    patterns, not three per region; each region's validity patterns run only on its numbers."""
+    n_rows = national.len()
+    found = pl.Series("found", [None] * n_rows, dtype=pl.String)
+    valid = pl.Series("valid", [False] * n_rows, dtype=pl.Boolean)
+    segments: list[list[tuple]] = []
+    for row in table:
+        if row[1] is not None and segments and segments[-1][0][1] is not None:
+            segments[-1].append(row)
+        else:
+            segments.append([row])
+    by_leads: set[str] = set()  # regions that claimed numbers by their leading digits
+    for seg in segments:
+        open_idx = found.is_null().arg_true()
+        if not len(open_idx):
+            break
+        sub = national.gather(open_idx)
+        if seg[0][1] is None:  # no leading digits: it claims the numbers valid there
+            region, _, ok = seg[0]
+            if ok is None:  # nothing of this length is valid there
+                continue
+            claim = pl.select(_valid_in(pl.lit(sub), ok).fill_null(False)).to_series()
+            mine = open_idx.filter(claim)
+            found = found.scatter(mine, region)
+            valid = valid.scatter(mine, True)
+        else:
+            pattern = "^(?:" + "|".join(f"(?P<g{i}>{lead[1:]})" for i, (_, lead, _) in enumerate(seg)) + ")"
+            groups = pl.DataFrame({"g": sub.str.extract_groups(pattern)}).unnest("g")
+            hit = groups.select(pl.coalesce([pl.when(pl.col(f"g{i}").is_not_null()).then(pl.lit(region))
+                                             for i, (region, _, _) in enumerate(seg)])).to_series()
+            found = found.scatter(open_idx, hit)
+            by_leads.update(x for x in hit.unique().to_list() if x is not None)
+    patterns = {region: ok for region, _, ok in table}
+    for region in by_leads:  # validity where the leading digits decided the region
+        idx = (found == region).fill_null(False).arg_true()
+        if patterns[region] is not None:
+            valid = valid.scatter(idx, pl.select(
+                _valid_in(pl.lit(national.gather(idx)), patterns[region]).fill_null(False)).to_series())
+    return pl.DataFrame({"found": found, "valid": valid})
+
+
 def _nanp_regions(national: pl.Series, table: Sequence[tuple] | None = None) -> pl.DataFrame:
     """For NANP national numbers of one length: `found` (region_code_for_number) and `valid`,
     by `table` (nanp_table() for 10 digits, else region_table(1, length))."""
-    table = nanp_table() if table is None else table
-    frame = pl.DataFrame({"n": national})
-    n = pl.col("n")
-    # the main region first, on every row; the rest only where it does not claim the number
-    first_region, first_lead, first_valid = table[0]
-    assert first_lead is None
-    frame = frame.with_columns(main=_valid_in(n, first_valid))
-    rest = frame.filter(~pl.col("main"))
-    found = pl.lit(None, pl.String)
-    valid = pl.lit(False)
-    claims = []
-    for region, lead, ok in table[1:]:
-        claim = n.str.contains(lead) if lead is not None else _valid_in(n, ok)
-        claims.append((region, claim, _valid_in(n, ok)))
-    if claims and rest.height:
-        found_e = pl.when(claims[0][1]).then(pl.lit(claims[0][0]))
-        valid_e = pl.when(claims[0][1]).then(claims[0][2])
-        for region, claim, ok in claims[1:]:
-            found_e = found_e.when(claim).then(pl.lit(region))
-            valid_e = valid_e.when(claim).then(ok)
-        found, valid = found_e.otherwise(pl.lit(None, pl.String)), valid_e.otherwise(pl.lit(False))
-    rest = rest.with_row_index("_i").select("_i", found=found, valid=valid)
-    out = frame.with_columns(found=pl.when("main").then(pl.lit(first_region)), valid=pl.col("main"))
-    if rest.height:
-        idx = frame["main"].not_().arg_true()
-        out = out.with_columns(found=out["found"].scatter(idx, rest["found"]),
-                               valid=out["valid"].scatter(idx, rest["valid"]))
-    return out.select("found", "valid")
+    return resolve_regions(national, nanp_table() if table is None else table)
 
 
 # International numbers written with '+' and plain groups of digits ("+44 20 7946 0958"), for E164
@@ -245,15 +264,10 @@ def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
             out["number"] = out["number"].scatter(idx, "invalid")
             out["detail"] = out["detail"].scatter(idx, "wrong number of digits for " + where)
             continue
-        nn = pl.col("nsn")
         if len(table) == 1:
-            valid = _valid_in(nn, table[0][2])
+            ok = group.select(_valid_in(pl.col("nsn"), table[0][2]).fill_null(False).alias("ok"))["ok"]
         else:
-            valid = pl.lit(False)
-            for region, lead, ok in reversed(table):
-                claim = nn.str.contains(lead) if lead is not None else _valid_in(nn, ok)
-                valid = pl.when(claim).then(_valid_in(nn, ok)).otherwise(valid)
-        ok = group.select(valid.fill_null(False).alias("ok"))["ok"]
+            ok = resolve_regions(group["nsn"], table)["valid"]
         decided = decided.scatter(idx, True)
         out["formatted"] = out["formatted"].scatter(idx, ("+" + str(int(code))) + group["nsn"])
         bad = idx.filter(~ok)

@@ -287,3 +287,24 @@ def test_other_scripts_digits_use_the_library() -> None:
     fast = assert_exact(values)
     assert not phones.fast_verdicts(pl.Series(values), "US", "E164")["decided"].any()
     assert len(fast) == 3
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from([1, 7, 44, 61, 262, 590, 599, 47, 358]), min_size=1, max_size=3),
+       st.lists(st.text("0123456789", min_size=6, max_size=11), min_size=1, max_size=60))
+def test_region_resolution_matches_the_library(codes: list[int], nationals: list[str]) -> None:
+    """resolve_regions tries runs of leading-digit regions as one pattern: the region it finds
+    and the validity are region_code_for_number's and is_valid_number's, for codes shared by
+    several regions (NANP, +7, +44, +61, +262, +590, +599, +47, +358)."""
+    for cc in codes:
+        for length in sorted({len(n) for n in nationals}):
+            table = phones.region_table(cc, length)
+            group = [n for n in nationals if len(n) == length and not n.startswith("0")]
+            if not table or not group:
+                continue
+            got = phones.resolve_regions(pl.Series(group, dtype=pl.String), table)
+            for n, found, valid in zip(group, got["found"], got["valid"]):
+                number = phonenumbers.PhoneNumber(country_code=cc, national_number=int(n))
+                assert valid == phonenumbers.is_valid_number(number), (cc, n)
+                if valid:
+                    assert found == phonenumbers.region_code_for_number(number), (cc, n)
