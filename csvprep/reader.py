@@ -133,6 +133,8 @@ def _issue(line: int | None, column: str | None, value: str | None, code: str, s
 class CsvReader:
     """Detects encoding, dialect and header, then yields row batches in bounded memory."""
 
+    utf8_bytes = True  # False: UTF-8 is decoded chunk by chunk like other encodings (tests compare)
+
     def __init__(self, source: Source, encoding: str | None = None, delimiter: str | None = None,
                  chunk_bytes: int = CHUNK_BYTES, name: str | None = None, native: bool = True) -> None:
         self.chunk_bytes = chunk_bytes
@@ -388,18 +390,34 @@ class CsvReader:
         quoted = quoted.with_columns(fields=list_series(fields))
         return pl.concat([plain, quoted]).sort(LINE)
 
-    def _pieces(self) -> Iterator[tuple[str, int, bool]]:
-        """The decoded chunks, the first one cut after HEAD_CHARS so that the header and any
-        title rows are read by the line path and the rest of the chunk by polars' reader."""
+    def _utf8_bytes(self) -> bool:
+        """Whether chunks stay bytes until a line needs the line path (UTF-8 files and bytes):
+        polars reads UTF-8 itself, so regular chunks are never decoded in Python."""
+        return self.utf8_bytes and self._text is None and self.encoding.name == "utf-8"
+
+    def _raw_pieces(self) -> Iterator[tuple[bytes, int, bool]]:
+        chunks = self._byte_chunks()
+        item = next(chunks, None)
+        while item is not None:
+            following = next(chunks, None)
+            yield item[0], item[1], following is None
+            item = following
+        if self._data is not None and not self._data[self.encoding.bom:]:
+            yield b"", 0, True
+
+    def _pieces(self) -> Iterator[tuple[str | bytes, int, bool]]:
+        """The chunks (decoded, or bytes for UTF-8: see _utf8_bytes), the first one cut after
+        HEAD_CHARS so that the header and any title rows are read by the line path and the rest
+        of the chunk by polars' reader."""
         first = True
-        for text, done, final in self._text_chunks():
+        for text, done, final in (self._raw_pieces() if self._utf8_bytes() else self._text_chunks()):
             if first and len(text) > 2 * HEAD_CHARS:
                 yield text[:HEAD_CHARS], done, False
                 text = text[HEAD_CHARS:]
             first = False
             yield text, done, final
 
-    def _native(self, buf: str, first_line: int, final: bool) -> tuple[pl.DataFrame, int, str] | None:
+    def _native(self, buf: str | bytes, first_line: int, final: bool) -> tuple[pl.DataFrame, int, Any] | None:
         """(rows, lines consumed, text left over) when polars' own CSV reader can read the whole
         lines of `buf` exactly as the line path would: every line one record with exactly the
         header's cells, every quote at a cell's edge, no blank rows. None when it cannot; the
@@ -408,19 +426,28 @@ class CsvReader:
         q, delim = d.quotechar, d.delimiter
         if d.escapechar or len(delim) != 1 or not delim.isascii() or (q and (len(q) != 1 or not q.isascii())):
             return None
-        cut = len(buf) if final else buf.rfind("\n") + 1
-        body, tail = buf[:cut], buf[cut:]
-        if final and body and not body.endswith("\n"):
-            body += "\n"
-        data = body.encode("utf-8")
+        if isinstance(buf, bytes):
+            cut = len(buf) if final else buf.rfind(b"\n") + 1
+            data, tail = buf[:cut], buf[cut:]
+            if final and data and not data.endswith(b"\n"):
+                data += b"\n"
+        else:
+            cut = len(buf) if final else buf.rfind("\n") + 1
+            body, tail = buf[:cut], buf[cut:]
+            if final and body and not body.endswith("\n"):
+                body += "\n"
+            data = body.encode("utf-8")
         header = self.info.header
         if not data:
             return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0, tail
         if b"\x00" in data or data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
             return None
         # the physical lines, read by polars (CRLF ends a line too), checked as text
-        lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None,
-                            schema={"l": pl.String}, empty_string_is_null=False)["l"]
+        try:
+            lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None,
+                                schema={"l": pl.String}, empty_string_is_null=False)["l"]
+        except Exception:  # not UTF-8: the line path decodes it and says where
+            return None
         n = lines.len()
         width = len(header)
         e = _hex
@@ -455,22 +482,43 @@ class CsvReader:
     def _read_records(self) -> Iterator[Batch]:
         """Yield the header-less batches; sets the header on the first one."""
         carry = ""
+        carry_b = b""  # bytes mode: what the next chunk continues (whole lines not yet read, or a part line)
         hold_cr = ""
         next_line = 1
         header_done = False
-        for text, done, final in self._pieces():
-            buf = carry + hold_cr + text  # the held CR ended the previous buffer, after its carry
-            hold_cr = ""
-            if not final and buf.endswith("\r"):
-                buf, hold_cr = buf[:-1], "\r"
-            native = self._native(buf, next_line, final) if header_done and self.native else None
-            if native is not None:
-                rows, used, carry = native
-                next_line += used
-                self.native_rows += rows.height
-                if rows.height or final:
-                    yield Batch(rows, _empty_bad(), done)
-                continue
+        for piece, done, final in self._pieces():
+            if isinstance(piece, bytes):
+                data = carry_b + piece
+                native = self._native(data, next_line, final) if header_done and self.native else None
+                if native is not None:
+                    rows, used, carry_b = native
+                    next_line += used
+                    self.native_rows += rows.height
+                    if rows.height or final:
+                        yield Batch(rows, _empty_bad(), done)
+                    continue
+                # the line path: the whole lines as text (a CR at the very end may start a CRLF)
+                cut = len(data) if final else max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+                try:
+                    buf = data[:cut].decode("utf-8")
+                except UnicodeDecodeError:
+                    for _ in self._text_chunks():  # raises the error with its line number
+                        pass
+                    raise EncodingError(f"{self.name}: the file is not valid UTF-8: try --encoding cp1252")
+                carry_b = data[cut:]
+            else:
+                buf = carry + hold_cr + piece  # the held CR ended the previous buffer, after its carry
+                hold_cr = ""
+                if not final and buf.endswith("\r"):
+                    buf, hold_cr = buf[:-1], "\r"
+                native = self._native(buf, next_line, final) if header_done and self.native else None
+                if native is not None:
+                    rows, used, carry = native
+                    next_line += used
+                    self.native_rows += rows.height
+                    if rows.height or final:
+                        yield Batch(rows, _empty_bad(), done)
+                    continue
             if "\r" in buf:
                 buf = buf.replace("\r\n", "\n").replace("\r", "\n")
             lines = buf.split("\n")
@@ -483,6 +531,9 @@ class CsvReader:
             records, carried, issues = self._split_records(lines, next_line, final)
             next_line += len(lines) - len(carried)
             carry = "\n".join([*carried, tail]) if carried else tail
+            if isinstance(piece, bytes) and carry:  # whole lines of a record that goes on
+                carry_b = carry.encode("utf-8") + carry_b
+                carry = ""
             if not header_done:
                 records, issues = self._take_header(records, issues)
                 if records is None:

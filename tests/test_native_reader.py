@@ -26,7 +26,15 @@ def read_all(data: bytes, native: bool, chunk: int, delimiter: str | None = None
 
 
 def assert_same(data: bytes, chunk: int, delimiter: str | None = None) -> None:
-    assert read_all(data, True, chunk, delimiter) == read_all(data, False, chunk, delimiter)
+    """Polars' reader and the line path agree; so do UTF-8 kept as bytes and decoded in chunks."""
+    native = read_all(data, True, chunk, delimiter)
+    assert native == read_all(data, False, chunk, delimiter)
+    CsvReader.utf8_bytes = False
+    try:
+        assert native == read_all(data, True, chunk, delimiter)
+        assert native == read_all(data, False, chunk, delimiter)
+    finally:
+        CsvReader.utf8_bytes = True
 
 
 @SETTINGS
@@ -37,7 +45,7 @@ def test_native_and_line_paths_agree_on_written_tables(table: Table, chunk: int)
 
 # Lines made of quote characters, delimiters, blanks and text in any order: stray quotes,
 # quotes inside cells, doubled quotes, quoted line breaks, lone CRs, blank and ragged rows.
-TOKEN = st.sampled_from(['"', '""', ",", ",", "a", "b c", " ", "'", "\r", "\r\n", "\n", "\n", "é", ";"])
+TOKEN = st.sampled_from(['"', '""', ",", ",", "a", "b c", " ", "'", "\r", "\r\n", "\n", "\n", "é", ";", "漢", "\ufeff"])
 BODY = st.lists(TOKEN, max_size=60).map("".join)
 
 
@@ -46,6 +54,7 @@ BODY = st.lists(TOKEN, max_size=60).map("".join)
 def test_native_and_line_paths_agree_on_odd_quoting(body: str, chunk: int, header: str) -> None:
     data = (header + "1,2,3\n" + body + "\n" + body).encode()
     assert_same(data, chunk)
+    assert_same(data[:-1] + b"\xff" + data[-1:], chunk)  # a byte that is not UTF-8: the same error
 
 
 @pytest.mark.parametrize("line", [
