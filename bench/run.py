@@ -1,7 +1,8 @@
 """Benchmark `csvprep clean --object contact` against a plain polars read_csv + write_csv.
 
     python bench/run.py --rows 1000000 --runs 5
-    python bench/run.py --rows 10000000 --runs 1 --chunk-size 16MB --skip-baseline   # memory check
+    python bench/run.py --rows 1000000 --runs 5 --no-schema    # also: the floor without the checks
+    python bench/run.py --rows 10000000 --runs 1 --skip-baseline   # memory check
 
 Generates bench/data/contacts-<N>.csv deterministically when it is missing (bench/gen.py), then
 runs both commands as child processes, alternating, and reports for each the median wall time
@@ -27,6 +28,7 @@ import gen  # noqa: E402
 
 BASELINE = ("import sys, polars as pl\n"
             "pl.read_csv(sys.argv[1], infer_schema=False).write_csv(sys.argv[2])\n")
+FLOOR = "csvprep clean, no schema"
 CSVPREP = "import sys\nfrom csvprep.cli import cli\nsys.argv[0] = 'csvprep'\ncli()\n"
 
 
@@ -62,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk-size", default=None, help="csvprep --chunk-size (default: csvprep's)")
     ap.add_argument("--file", type=Path, help="use this CSV instead of a generated one")
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--no-schema", action="store_true",
+                    help="also time `csvprep clean` without --object (reading, formula check, writing: "
+                         "the floor under the contact checks)")
     a = ap.parse_args(argv)
 
     import polars as pl
@@ -80,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                     "-o", str(out / "clean.csv"), "--quiet"]
         if a.chunk_size:
             prep_cmd += ["--chunk-size", a.chunk_size]
-        results: dict[str, list[tuple[float, int, float]]] = {"polars read_csv+write_csv": [], "csvprep clean": []}
+        floor_cmd = [sys.executable, "-c", CSVPREP, "clean", str(path), "-o", str(out / "floor.csv"), "--quiet"]
+        if a.chunk_size:
+            floor_cmd += ["--chunk-size", a.chunk_size]
+        results: dict[str, list[tuple[float, int, float]]] = {"polars read_csv+write_csv": [], "csvprep clean": [],
+                                                               FLOOR: []}
         for i in range(a.runs):
             if not a.skip_baseline:
                 wall, rss, _, cpu = run(base_cmd)
@@ -90,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             results["csvprep clean"].append((wall, rss, cpu))
             print(f"run {i + 1}: csvprep {wall:6.2f} s  cpu {cpu:6.2f} s  {rss / 2**20:7.0f} MB  (exit {code})",
                   file=sys.stderr)
+            if a.no_schema:
+                wall, rss, code, cpu = run(floor_cmd)
+                results[FLOOR].append((wall, rss, cpu))
+                print(f"run {i + 1}: no schema {wall:6.2f} s  cpu {cpu:6.2f} s  {rss / 2**20:7.0f} MB", file=sys.stderr)
         if rows is None:
             rows = pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
     print(f"machine: {machine()}; polars {pl.__version__}")
@@ -105,10 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         peak = max(r for _, r, _ in rs)
         print(f"{name:28s} {med:9.2f} {cpus[name]:7.2f} {rows / med:12,.0f} {size / 1e6 / med:8.1f} "
               f"{peak / 2**20:8.0f} MB")
-    if len(medians) == 2:
-        base = "polars read_csv+write_csv"
-        print(f"ratio csvprep / polars: {medians['csvprep clean'] / medians[base]:.2f} (wall), "
-              f"{cpus['csvprep clean'] / cpus[base]:.2f} (CPU time: less sensitive to other load)")
+    base = "polars read_csv+write_csv"
+    for name in ("csvprep clean", FLOOR):
+        if base in medians and name in medians:
+            print(f"ratio {name} / polars: {medians[name] / medians[base]:.2f} (wall), "
+                  f"{cpus[name] / cpus[base]:.2f} (CPU time: less sensitive to other load)")
     return 0
 
 
