@@ -396,14 +396,12 @@ class CsvReader:
         return self.utf8_bytes and self._text is None and self.encoding.name == "utf-8"
 
     def _raw_pieces(self) -> Iterator[tuple[bytes, int, bool]]:
-        chunks = self._byte_chunks()
-        item = next(chunks, None)
-        while item is not None:
-            following = next(chunks, None)
-            yield item[0], item[1], following is None
-            item = following
-        if self._data is not None and not self._data[self.encoding.bom:]:
-            yield b"", 0, True
+        """The byte chunks, then an empty final piece (as _text_chunks ends): the last line is
+        read exactly as the decoded path reads it."""
+        done = 0
+        for chunk, done in self._byte_chunks():
+            yield chunk, done, False
+        yield b"", done, True
 
     def _pieces(self) -> Iterator[tuple[str | bytes, int, bool]]:
         """The chunks (decoded, or bytes for UTF-8: see _utf8_bytes), the first one cut after
@@ -479,6 +477,17 @@ class CsvReader:
         frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
         return frame, n, tail
 
+    def _whole_lines(self, data: bytes, final: bool) -> tuple[str, bytes]:
+        """(the whole lines of UTF-8 `data` as text, the bytes after them); a CR at the very end
+        stays behind, as it may start a CRLF."""
+        cut = len(data) if final else max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+        try:
+            return data[:cut].decode("utf-8"), data[cut:]
+        except UnicodeDecodeError:
+            for _ in self._text_chunks():  # decodes from the start: raises the error with its line
+                pass
+            raise EncodingError(f"{self.name}: the file is not valid UTF-8: try --encoding cp1252")
+
     def _read_records(self) -> Iterator[Batch]:
         """Yield the header-less batches; sets the header on the first one."""
         carry = ""
@@ -487,38 +496,25 @@ class CsvReader:
         next_line = 1
         header_done = False
         for piece, done, final in self._pieces():
-            if isinstance(piece, bytes):
-                data = carry_b + piece
-                native = self._native(data, next_line, final) if header_done and self.native else None
-                if native is not None:
-                    rows, used, carry_b = native
-                    next_line += used
-                    self.native_rows += rows.height
-                    if rows.height or final:
-                        yield Batch(rows, _empty_bad(), done)
-                    continue
-                # the line path: the whole lines as text (a CR at the very end may start a CRLF)
-                cut = len(data) if final else max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
-                try:
-                    buf = data[:cut].decode("utf-8")
-                except UnicodeDecodeError:
-                    for _ in self._text_chunks():  # raises the error with its line number
-                        pass
-                    raise EncodingError(f"{self.name}: the file is not valid UTF-8: try --encoding cp1252")
-                carry_b = data[cut:]
+            as_bytes = isinstance(piece, bytes)
+            if as_bytes:
+                buf: str | bytes = carry_b + piece
             else:
                 buf = carry + hold_cr + piece  # the held CR ended the previous buffer, after its carry
                 hold_cr = ""
                 if not final and buf.endswith("\r"):
                     buf, hold_cr = buf[:-1], "\r"
-                native = self._native(buf, next_line, final) if header_done and self.native else None
-                if native is not None:
-                    rows, used, carry = native
-                    next_line += used
-                    self.native_rows += rows.height
-                    if rows.height or final:
-                        yield Batch(rows, _empty_bad(), done)
-                    continue
+            native = self._native(buf, next_line, final) if header_done and self.native else None
+            if native is not None:
+                rows, used, rest = native
+                carry_b, carry = (rest, carry) if as_bytes else (carry_b, rest)
+                next_line += used
+                self.native_rows += rows.height
+                if rows.height or final:
+                    yield Batch(rows, _empty_bad(), done)
+                continue
+            if isinstance(buf, bytes):
+                buf, carry_b = self._whole_lines(buf, final)
             if "\r" in buf:
                 buf = buf.replace("\r\n", "\n").replace("\r", "\n")
             lines = buf.split("\n")
@@ -531,7 +527,7 @@ class CsvReader:
             records, carried, issues = self._split_records(lines, next_line, final)
             next_line += len(lines) - len(carried)
             carry = "\n".join([*carried, tail]) if carried else tail
-            if isinstance(piece, bytes) and carry:  # whole lines of a record that goes on
+            if as_bytes and carry:  # whole lines of a record that goes on
                 carry_b = carry.encode("utf-8") + carry_b
                 carry = ""
             if not header_done:

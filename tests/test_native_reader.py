@@ -74,3 +74,11 @@ def test_regular_chunks_are_read_by_polars() -> None:
     got = pl.concat([b.rows for b in reader.batches()])
     assert got.height == 20000 and got["b"][5] == "b, 5" and got["_line"][5] == 7
     assert reader.native_rows > 15000  # all but the rows in the first 64 KiB
+
+
+def test_a_quote_left_open_on_the_last_line_reads_the_same_whatever_the_chunks() -> None:
+    """Found by hypothesis: UTF-8 kept as bytes once ended its last chunk differently from the
+    decoded path (the final flag came with the data), so the last line depended on chunk size."""
+    data = ('a;b\r\n1,2,3\n"\r,";"\n"\r,";"').encode()
+    for chunk in (4, 7, 13, 1 << 20):
+        assert_same(data, chunk)
