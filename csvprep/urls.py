@@ -5,7 +5,7 @@ import pandera.polars as pa
 import polars as pl
 
 from .schema import Field
-from .types import Context, Flag, FieldType, Outcome, blank_to_null, changed, matches, register
+from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
 
 BARE = r"^(?i)(www\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(:\d{1,5})?([/?#].*)?$"
 VALID = r"^https?://([\p{Ll}\p{N}]([\p{Ll}\p{N}-]{0,61}[\p{Ll}\p{N}])?\.)+[\p{Ll}]{2,63}\.?(:\d{1,5})?([/?#]\S*)?$"

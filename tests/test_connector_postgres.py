@@ -1,7 +1,6 @@
 """PostgreSQL: schemas from live tables, and clean files that COPY loads without an error."""
 from __future__ import annotations
 
-import io
 import socket
 
 import polars as pl
