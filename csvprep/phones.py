@@ -181,12 +181,6 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
     return pl.DataFrame({"found": found, "valid": valid})
 
 
-def _nanp_regions(national: pl.Series, table: Sequence[tuple] | None = None) -> pl.DataFrame:
-    """For NANP national numbers of one length: `found` (region_code_for_number) and `valid`,
-    by `table` (nanp_table() for 10 digits, else region_table(1, length))."""
-    return resolve_regions(national, nanp_table() if table is None else table)
-
-
 # International numbers written with '+' and plain groups of digits ("+44 20 7946 0958"), for E164
 # output: the country code is found as phonenumbers finds it (shortest known prefix); numbers whose
 # national part could lose a national prefix or has a leading zero, non-geographic codes and +1
@@ -319,7 +313,7 @@ def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
 
 def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: str) -> pl.DataFrame:
     """formatted, shape, number, detail for NANP national numbers `n` of one length (see _classify)."""
-    regions = _nanp_regions(frame["n"], table)
+    regions = resolve_regions(frame["n"], table)
     n = pl.col("n")
     a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
     # phonenumbers formats only 10 digits with a usual area code; 0xx and 1xx come out as digits

@@ -424,17 +424,12 @@ class CsvReader:
         q, delim = d.quotechar, d.delimiter
         if d.escapechar or len(delim) != 1 or not delim.isascii() or (q and (len(q) != 1 or not q.isascii())):
             return None
-        if isinstance(buf, bytes):
-            cut = len(buf) if final else buf.rfind(b"\n") + 1
-            data, tail = buf[:cut], buf[cut:]
-            if final and data and not data.endswith(b"\n"):
-                data += b"\n"
-        else:
-            cut = len(buf) if final else buf.rfind("\n") + 1
-            body, tail = buf[:cut], buf[cut:]
-            if final and body and not body.endswith("\n"):
-                body += "\n"
-            data = body.encode("utf-8")
+        raw = buf if isinstance(buf, bytes) else buf.encode("utf-8")  # a LF byte always ends a character
+        cut = len(raw) if final else raw.rfind(b"\n") + 1
+        data, tail = raw[:cut], raw[cut:]  # the left over goes back in the caller's type
+        tail = tail if isinstance(buf, bytes) else tail.decode("utf-8")
+        if final and data and not data.endswith(b"\n"):
+            data += b"\n"
         header = self.info.header
         if not data:
             return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0, tail
