@@ -98,8 +98,7 @@ class Validator:
         self.key: list[str] = []
         if schema and self.map:
             self.fields = [f for f in schema.fields if f.name in self.map.columns]
-            self.pandera = pandera_schema(schema, type_checks=False, unique=False,
-                                          only=[f.name for f in self.fields])
+            self._pandera_for: dict[tuple[str, ...], pa.DataFrameSchema] = {}  # by the columns checked
             if all(k in self.map.columns for k in schema.key):
                 self.key = list(schema.key)
         self.seen = KeyIndex(self.key)  # first lines of the keys of earlier batches
@@ -198,10 +197,49 @@ class Validator:
                 parts.append(frame)
         return pl.DataFrame(values), parts
 
+    def _suspects(self, normalised: pl.DataFrame) -> dict[str, pl.Series] | None:
+        """Per column, the rows that may fail its pandera checks (a superset, from the required,
+        length and choices rules in one pass); None when a check (a pattern) cannot be foreseen."""
+        exprs = []
+        for f in self.fields:
+            c, conds = pl.col(f.name), []
+            if f.pattern:
+                return None
+            if not f.required and f.max_length is None and f.min_length is None and f.choices is None:
+                continue
+            if f.required:
+                conds.append(c.is_null())
+            if f.max_length is not None:  # len_bytes >= len_chars: only those rows can be too long
+                conds.append(c.str.len_bytes() > f.max_length)
+            if f.min_length is not None:
+                conds.append(c.str.len_chars() < f.min_length)
+            if f.choices is not None:
+                conds.append(~c.is_in(list(f.choices)))
+            exprs.append(pl.any_horizontal(conds).fill_null(False).arg_true().implode().alias(f.name))
+        if not exprs:
+            return {}
+        found = normalised.select(exprs).row(0, named=True)
+        return {name: pl.Series(idx, dtype=pl.UInt32) for name, idx in found.items() if idx}
+
     def _pandera_issues(self, rows: pl.DataFrame, normalised: pl.DataFrame) -> pl.DataFrame:
+        """pandera's verdicts on the normalised values, as issues. pandera sees only the rows and
+        columns a cheap pass cannot clear (its fixed cost per call and column is high); the
+        verdicts are the same as on the whole frame (tests/test_pandera_prefilter.py)."""
         assert self.schema is not None and self.map is not None
+        suspects = self._suspects(normalised)
+        if suspects is None:
+            cols, idx = tuple(f.name for f in self.fields), None
+            frame = normalised.drop(LINE)
+        else:
+            if not suspects:
+                return empty_issues()
+            cols = tuple(suspects)
+            idx = pl.concat(list(suspects.values())).unique().sort()
+            frame = normalised.select(cols)[idx]
+        if cols not in self._pandera_for:
+            self._pandera_for[cols] = pandera_schema(self.schema, type_checks=False, unique=False, only=list(cols))
         try:
-            self.pandera.validate(normalised.drop(LINE), lazy=True)
+            self._pandera_for[cols].validate(frame, lazy=True)
             return empty_issues()
         except SchemaErrors as exc:
             cases = exc.failure_cases
@@ -213,11 +251,13 @@ class Validator:
         for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
             code = PANDERA_CODES.get(check, check)
             src = self.map.columns[column]
-            idx = group["index"].cast(pl.Int64)
+            at = group["index"].cast(pl.UInt32)
+            if idx is not None:
+                at = idx.gather(at)
             out.append(pl.DataFrame({
-                "line": lines.gather(idx), "column": [src] * len(idx), "value": rows[src].gather(idx),
-                "code": [code] * len(idx), "severity": ["error"] * len(idx),
-                "message": [_message(code, self.schema, column)] * len(idx), "fixed": [None] * len(idx),
+                "line": lines.gather(at), "column": [src] * len(at), "value": rows[src].gather(at),
+                "code": [code] * len(at), "severity": ["error"] * len(at),
+                "message": [_message(code, self.schema, column)] * len(at), "fixed": [None] * len(at),
             }, schema=ISSUE_SCHEMA))
         return pl.concat(out)
 
