@@ -337,8 +337,49 @@ def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: st
     )
 
 
+def _texts(n: pl.Expr, fmt: str) -> pl.Expr:
+    """format_number of the 10-digit national numbers `n` with a usual area code ([2-9]), no extension."""
+    a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
+    return {"E164": pl.lit("+1") + n, "NATIONAL": pl.format("({}) {}-{}", a, b, c),
+            "INTERNATIONAL": pl.format("+1 {}-{}-{}", a, b, c)}[fmt]
+
+
+def hot_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
+    """`hot` and `formatted` per value: hot values are in the USUAL shape with a national number
+    valid in `region`, the first NANP region (it has no leading digits, so it claims every number
+    valid there): formatted, no shape or number problem. Most values are hot; the rest is for
+    fast_verdicts. `values` may be unstripped: USUAL admits no space at the end and a space at
+    the start changes nothing."""
+    region_, lead, valid = nanp_table()[0]
+    if region != region_ or lead is not None or valid is None or fmt not in FORMATS:
+        return pl.DataFrame({"hot": pl.repeat(False, len(values), dtype=pl.Boolean, eager=True),
+                             "formatted": pl.repeat(None, len(values), dtype=pl.String, eager=True)})
+    v, n = pl.col("v"), pl.col("n")
+    # staged: eager selects do not share common subexpressions
+    return pl.DataFrame({"v": values.cast(pl.String)}).with_columns(
+        # the USUAL shape holds only digits and these characters
+        n=v.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6).str.slice(-10),
+    ).with_columns(hot=(v.str.contains(USUAL) & _valid_in(n, valid)).fill_null(False)).select(
+        "hot", formatted=pl.when("hot").then(_texts(n, fmt)))
+
+
 def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """`decided` plus the columns of `verdicts` (formatted, shape, number, detail) per value."""
+    v = values.cast(pl.String)
+    hot = hot_verdicts(v, region, fmt)
+    rest_idx = (~hot["hot"]).arg_true()
+    if len(rest_idx) == len(v):
+        return _fast_verdicts(v, region, fmt)
+    rest = _fast_verdicts(v.gather(rest_idx), region, fmt)
+    out = {"decided": hot["hot"].scatter(rest_idx, rest["decided"]),
+           "formatted": hot["formatted"].scatter(rest_idx, rest["formatted"])}
+    for col in ("shape", "number", "detail"):
+        out[col] = pl.repeat(None, len(v), dtype=pl.String, eager=True).alias(col).scatter(rest_idx, rest[col])
+    return pl.DataFrame(out)
+
+
+def _fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
+    """fast_verdicts without the hot path (see hot_verdicts)."""
     v = values.cast(pl.String)
     empty = pl.DataFrame({"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True)})
     if region not in FAST_REGIONS or fmt not in FORMATS:
@@ -390,7 +431,11 @@ def verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """One row per input value: formatted text and problems. The fast path decides the usual
     shapes; phonenumbers the rest, once per distinct value (cached)."""
     v = values.cast(pl.String)
-    fast = fast_verdicts(v, region, fmt)
+    return _complete(v, fast_verdicts(v, region, fmt), region, fmt)
+
+
+def _complete(v: pl.Series, fast: pl.DataFrame, region: str, fmt: str) -> pl.DataFrame:
+    """`fast` (fast_verdicts of v) with value, and phonenumbers' verdicts where it did not decide."""
     cols = {"value": v.alias("value"), **{c: fast[c] for c in COLUMNS if c != "value"}}
     todo = (~fast["decided"] & v.is_not_null()).arg_true()
     if len(todo):
@@ -398,6 +443,19 @@ def verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
         for c, vals in zip([c for c in COLUMNS if c != "value"], zip(*results)):
             cols[c] = cols[c].scatter(todo, pl.Series(vals, dtype=pl.String))
     return pl.DataFrame(cols)
+
+
+def _spread(mask: pl.Series, at: pl.Series, n: int) -> pl.Series:
+    """A mask of n rows, true at the rows `at` where `mask` (one per row of `at`) is true."""
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(at.filter(mask), True)
+
+
+def _messages(mask: pl.Series, at: pl.Series, n: int, text: pl.Expr, t: pl.DataFrame) -> pl.Series | str:
+    """The flag message `text` (over the columns of t, rows `at`) as n rows; only the rows of
+    `mask` matter (Flag), so only they are computed."""
+    if not mask.any():
+        return ""
+    return pl.repeat(None, n, dtype=pl.String, eager=True).scatter(at.filter(mask), t.filter(mask).select(text).to_series())
 
 
 @register
@@ -415,27 +473,33 @@ class Phone(FieldType):
             raise ValueError(f"unknown phone region {self.opt(f, 'region')!r} (use a code such as US, GB, DE)")
 
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
-        v = blank_to_null(s)
         region = (ctx.region or str(self.opt(f, "region"))).upper()
         fmt = (ctx.phone_format or str(self.opt(f, "format"))).upper()
-        t = verdicts(v, region, fmt)
+        # hot values (most) are decided with no problem; only the rest are stripped and judged
+        hot = hot_verdicts(s, region, fmt)
+        at, n = (~hot["hot"]).arg_true(), s.len()
+        v = blank_to_null(s.gather(at))
+        t = _complete(v, _fast_verdicts(v, region, fmt), region, fmt)
         ok = t["formatted"].is_not_null()
-        value = pl.select(pl.when(ok).then(t["formatted"]).otherwise(v)).to_series().alias(s.name)
-        detail = t["detail"].fill_null("")
+        value = hot["formatted"].scatter(at, pl.select(pl.when(ok).then(t["formatted"]).otherwise(v)).to_series())
+        value = value.alias(s.name)
+        shape, number = t["shape"], t["number"]
+        invalid = (number == "invalid").fill_null(False)
+        other = (number == "other_region").fill_null(False)
         flags = [
-            Flag("phone.invalid", "error", (t["number"] == "invalid").fill_null(False),
-                 pl.select(pl.when(t["shape"] == "malformed")
-                           .then(pl.lit("malformed and not a possible phone number: ") + detail)
-                           .otherwise(pl.lit("not a possible phone number: ") + detail)).to_series()),
-            Flag("phone.malformed", "warning", ((t["shape"] == "malformed") & ok).fill_null(False),
+            Flag("phone.invalid", "error", _spread(invalid, at, n), _messages(
+                invalid, at, n, pl.when(pl.col("shape") == "malformed")
+                .then(pl.lit("malformed and not a possible phone number: ") + pl.col("detail").fill_null(""))
+                .otherwise(pl.lit("not a possible phone number: ") + pl.col("detail").fill_null("")), t)),
+            Flag("phone.malformed", "warning", _spread(((shape == "malformed") & ok).fill_null(False), at, n),
                  "broken punctuation (e.g. an unbalanced parenthesis); the digits make a possible number, so it was rewritten",
                  value),
-            Flag("phone.vanity", "warning", ((t["shape"] == "vanity") & ok).fill_null(False),
+            Flag("phone.vanity", "warning", _spread(((shape == "vanity") & ok).fill_null(False), at, n),
                  "letters were turned into digits", value),
-            Flag("phone.unassigned", "warning", (t["number"] == "unassigned").fill_null(False),
+            Flag("phone.unassigned", "warning", _spread((number == "unassigned").fill_null(False), at, n),
                  "a possible number, but not one in use (unassigned area code or range)", value),
-            Flag("phone.other_region", "warning", (t["number"] == "other_region").fill_null(False),
-                 ("belongs to another region: " + detail), value),
+            Flag("phone.other_region", "warning", _spread(other, at, n),
+                 _messages(other, at, n, pl.lit("belongs to another region: ") + pl.col("detail").fill_null(""), t), value),
         ]
         return Outcome(value, flags)
 

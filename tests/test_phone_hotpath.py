@@ -1,0 +1,105 @@
+"""The phone hot path (hot_verdicts, and Phone.normalise judging only the rest) changes nothing:
+same verdicts as the general fast path, same values and flags as the plain reading of `verdicts`."""
+from __future__ import annotations
+
+import os
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from csvprep import phones
+from csvprep.schema import Field
+from csvprep.types import TYPES, Context, Flag, Outcome, blank_to_null
+
+from test_fastpath_phones import nanp_any_area, nanp_like, with_extension
+
+SETTINGS = settings(max_examples=int(os.environ.get("CSVPREP_FASTPATH_EXAMPLES", "80")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+FORMATS = ["E164", "NATIONAL", "INTERNATIONAL"]
+FIELDS = ["decided", "formatted", "shape", "number", "detail"]
+MIXED = [
+    "(415) 555-2671", "415-555-2671", "415.555.2671", "4155552671", "+1 415 555 2671", "1-415-555-2671",
+    "+14155552671", " 4155552671", "  (415) 555-2671  ", "\t415-555-2671", "4155552671 ", "-415-555-2671",
+    ".415.555.2671", "+1-415-555-2671", "+1.(415).555.2671", "1(415)5552671", "1 415 555 2671",
+    "(613) 555-0123", "613-555-0123", "+1 613 555 0123", "(204) 555-0199", "226.555.0100",  # CA
+    "(268) 460-1234", "+1 (268) 460-1234", "(876) 555-0123", "(787) 555-0123",  # other NANP regions
+    "(111) 824-7400", "(011) 034-5678", "1 (111) 934-6652", "(555) 555-0100", "(900) 123-4567",
+    "(800) 555-0199", "(523) 555-0100", "(524) 211-1234", "(983) 555-0100", "(983) 655-0100",
+    "415-555-2671 x123", "415-555-2671 ext. 9", "(415 555-2671", "415) 555-2671", "((415)) 555-2671",
+    "+1 415 555 2671#7", "1-800-FLOWERS", "+44 20 7946 0958", "011 44 20 7946 0958", "555-1234",
+    "(415) 555-26711", "415/555/2671", "+4155552671", "", " ", "   ", None,
+]
+
+
+def reference(s: pl.Series, region: str, fmt: str) -> Outcome:
+    """Phone.normalise as it read before the hot path: every value through `verdicts`."""
+    v = blank_to_null(s)
+    t = phones.verdicts(v, region, fmt)
+    ok = t["formatted"].is_not_null()
+    value = pl.select(pl.when(ok).then(t["formatted"]).otherwise(v)).to_series().alias(s.name)
+    detail = t["detail"].fill_null("")
+    malformed = t["shape"] == "malformed"
+    return Outcome(value, [
+        Flag("phone.invalid", "error", (t["number"] == "invalid").fill_null(False),
+             pl.select(pl.when(malformed).then(pl.lit("malformed and not a possible phone number: ") + detail)
+                       .otherwise(pl.lit("not a possible phone number: ") + detail)).to_series()),
+        Flag("phone.malformed", "warning", (malformed & ok).fill_null(False), "", value),
+        Flag("phone.vanity", "warning", ((t["shape"] == "vanity") & ok).fill_null(False), "", value),
+        Flag("phone.unassigned", "warning", (t["number"] == "unassigned").fill_null(False), "", value),
+        Flag("phone.other_region", "warning", (t["number"] == "other_region").fill_null(False),
+             ("belongs to another region: " + detail), value),
+    ])
+
+
+def assert_same(values: list[str | None], region: str = "US") -> None:
+    s = pl.Series("Phone", values, dtype=pl.String)
+    for fmt in FORMATS:
+        f = Field(name="phone", type="phone", options={"region": region, "format": fmt})
+        got = TYPES["phone"].normalise(s, f, Context())
+        want = reference(s, region, fmt)
+        assert got.value.name == "Phone"
+        assert got.value.to_list() == want.value.to_list(), fmt
+        assert [x.code for x in got.flags] == [x.code for x in want.flags]
+        for g, w in zip(got.flags, want.flags):
+            keep = w.mask.fill_null(False)
+            assert g.mask.to_list() == keep.to_list(), (g.code, fmt)
+            if keep.any():
+                if isinstance(w.message, pl.Series):  # a per-row message
+                    assert g.message.filter(keep).to_list() == w.message.filter(keep).to_list(), (g.code, fmt)
+                if w.fixed is not None:
+                    assert g.fixed.filter(keep).to_list() == w.fixed.filter(keep).to_list(), (g.code, fmt)
+        # hot values are decided exactly as the general fast path decides them
+        hot = phones.hot_verdicts(s, region, fmt)
+        general = phones._fast_verdicts(s, region, fmt)
+        for value, h, row in zip(values, hot.iter_rows(named=True), general.iter_rows(named=True)):
+            if h["hot"]:
+                assert row["decided"] and (row["formatted"], row["shape"], row["number"], row["detail"]) == (
+                    h["formatted"], None, None, None), (value, fmt)
+        assert (phones.fast_verdicts(s, region, fmt).select(FIELDS).to_dicts()
+                == general.select(FIELDS).to_dicts()), fmt
+
+
+def test_mixed_values_normalise_as_before() -> None:
+    assert_same(MIXED)
+    assert phones.hot_verdicts(pl.Series(MIXED), "US", "E164")["hot"].sum() >= 15
+
+
+def test_other_regions_normalise_as_before() -> None:
+    for region in ("CA", "GB", "AG"):
+        assert_same(MIXED, region)
+        assert not phones.hot_verdicts(pl.Series(MIXED), region, "E164")["hot"].any()
+
+
+def test_all_hot_none_hot_and_empty() -> None:
+    assert_same(["(415) 555-2671", "+14155552671"])
+    assert_same(["(111) 555-2671", None, ""])
+    assert_same([])
+
+
+@SETTINGS
+@given(st.lists(st.one_of(nanp_like(), nanp_any_area(), with_extension(), st.none(),
+                          st.sampled_from(["", " ", "  (415) 555-2671 ", " +1 613 555 0123"])),
+                min_size=1, max_size=40))
+def test_generated_values_normalise_as_before(values: list[str | None]) -> None:
+    assert_same(values)
