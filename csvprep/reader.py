@@ -441,36 +441,48 @@ class CsvReader:
                                 schema={"l": pl.String}, empty_string_is_null=False)["l"]
         except Exception:  # not UTF-8: the line path decodes it and says where
             return None
-        n = lines.len()
-        width = len(header)
-        e = _hex
-        blank = f"^[\\s{e(delim)}{e(q or '')}]*$"  # a line that can hold only blank cells
-        checks = [lines.str.contains(blank).any()]
-        if b"\r" in data:
-            checks.append(lines.str.contains("\r", literal=True).any())  # a CR that ends no line
-        inside = 0  # delimiters inside quoted cells
-        if q and q.encode() in data:
-            # every quoted cell whole on its line, with no quote inside it
-            cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}[^{e(q)}]*{e(q)})"
-            has = lines.filter(lines.str.contains(q, literal=True))
-            checks.append(not has.str.contains(f"^{cell}(?:{e(delim)}{cell})*$").all())
-            unquoted = has.str.replace_all(f"{e(q)}[^{e(q)}]*{e(q)}", "")
-            inside = int(has.str.count_matches(delim, literal=True).sum() - unquoted.str.count_matches(delim, literal=True).sum())
-        # no line has more cells than the header (polars' reader refuses those), so the count of
-        # delimiters outside quotes says whether every line has exactly as many
-        checks.append(data.count(delim.encode()) - inside != n * (width - 1))
-        if any(checks):
+        if b"\r" in data and lines.str.contains("\r", literal=True).any():  # a CR that ends no line
             return None
+        if q and q.encode() in data and not self._quotes_at_edges(lines):
+            return None
+        # with every quoted cell whole on its line, polars splits each line into the cells the
+        # csv module finds; it refuses a line with more cells than the header
         try:
             frame = pl.read_csv(data, has_header=False, schema=dict.fromkeys(header, pl.String),
                                 separator=delim, quote_char=q or None, empty_string_is_null=False,
                                 truncate_ragged_lines=False, raise_if_empty=False)
-        except Exception:  # the checks above should have caught it: the line path says where
+        except Exception:  # the line path says where
             return None
-        if frame.height != n:
+        if frame.height != lines.len() or self._short_or_blank(frame, lines):
             return None
         frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
-        return frame, n, tail
+        return frame, lines.len(), tail
+
+    def _quotes_at_edges(self, lines: pl.Series) -> bool:
+        """Whether every line with a quote holds only whole quoted cells with no quote inside
+        them and unquoted cells with no quote (then no record spans lines)."""
+        d = self.info.dialect
+        e, q, delim = _hex, d.quotechar or "", d.delimiter
+        cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}[^{e(q)}]*{e(q)})"
+        quoted = lines.filter(lines.str.contains(q, literal=True))
+        return bool(quoted.str.contains(f"^{cell}(?:{e(delim)}{cell})*$").all())
+
+    def _short_or_blank(self, frame: pl.DataFrame, lines: pl.Series) -> bool:
+        """Whether a line has fewer cells than the header or only blank cells. Polars pads a
+        short line with empty cells and a blank row starts with a blank cell, so only the lines
+        whose last cell is empty or whose first cell is whitespace are looked at."""
+        d = self.info.dialect
+        e, q, delim = _hex, d.quotechar or "", d.delimiter
+        first, last = frame.columns[0], frame.columns[-1]
+        maybe = frame.select((pl.col(last).str.len_bytes() == 0) | pl.col(first).str.contains(r"^\s*$"))
+        few = lines.filter(maybe.to_series())
+        if few.is_empty():
+            return False
+        if few.str.contains(f"^[\\s{e(delim)}{e(q)}]*$").any():  # only blank cells
+            return True
+        if q:  # delimiters inside quoted cells do not count (quotes are known to be at cell edges)
+            few = few.str.replace_all(f"{e(q)}[^{e(q)}]*{e(q)}", "")
+        return bool((few.str.count_matches(delim, literal=True) != frame.width - 1).any())
 
     def _whole_lines(self, data: bytes, final: bool) -> tuple[str, bytes]:
         """(the whole lines of UTF-8 `data` as text, the bytes after them); a CR at the very end

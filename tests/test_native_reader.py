@@ -68,6 +68,32 @@ def test_odd_lines_in_a_later_chunk(line: str) -> None:
         assert_same(data, chunk)
 
 
+# Lines that polars' reader reads without complaint but differently from the line path: short
+# lines (polars pads them with empty cells), blank lines, quotes away from a cell's edge, CRs.
+@pytest.mark.parametrize("line", [
+    "", " ", "\t", ",", ",,", ", ,\t", '""', '"",,""', '" ",", ",""', '"', '""""', '"""",,',
+    "1,2", '"1,2",3', '1,"2,3"', '"1","2"', "1,", '1,""', ",2", ",,,", "1,2,3,", '1,2,"3,4",5',
+    '1,"2"3,4', '1,2"3,4', '1,2,3"', '"1"",2,3', '1, "2",3', '1,"2" ,3', "1,2\r3", "1,2,3\r", "\r",
+    '1,"2\r",3', "\ufeff,,", "1,2,3\x85", "\u3000,\u3000,\u3000",
+])
+def test_short_blank_and_odd_lines_among_regular_ones(line: str) -> None:
+    rows = "".join(f'{i},"b, {i}",\r\n' if i % 3 else f' ,b{i},"c{i}"\r\n' for i in range(60))
+    for eol in ("\n", "\r\n"):
+        data = ("a,b,c" + eol + rows.replace("\r\n", eol) + line + eol + rows.replace("\r\n", eol)).encode()
+        for chunk in (64, 300, 1 << 20):
+            assert_same(data, chunk)
+        reader = CsvReader(data, chunk_bytes=300)
+        list(reader.batches())
+        assert reader.native_rows > 60  # the regular chunks: blank first cells, empty last cells
+
+
+def test_a_one_column_table_with_blank_lines() -> None:
+    rows = "".join(f"v{i}\n" if i % 7 else "\n" if i % 2 else ' \n' for i in range(200))
+    data = ("name\n" + "".join(f"x{i}\n" for i in range(100)) + rows).encode()
+    for chunk in (16, 64, 300):
+        assert_same(data, chunk)
+
+
 def test_regular_chunks_are_read_by_polars() -> None:
     rows = "".join(f'{i},"b, {i}",c{i}\r\n' for i in range(20000))
     reader = CsvReader(("a,b,c\r\n" + rows).encode(), chunk_bytes=1 << 16)
