@@ -226,49 +226,58 @@ def _national_prefix(cc: int) -> str | None:
     return None if md is None else md.national_prefix_for_parsing
 
 
+@lru_cache(maxsize=1)
+def _known_codes() -> tuple[pl.Series, ...]:
+    """The calling codes of 1, 2 and 3 digits, as text (to find a number's code by its prefix)."""
+    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+    return tuple(pl.Series([str(c) for c in codes if len(str(c)) == k]).implode() for k in (1, 2, 3))
+
+
 def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
     """`decided`, formatted (E164), shape, number, detail for '+' numbers (see INTL_SHAPE)."""
     n = len(raw)
-    digits = raw.str.replace_all(r"[^0-9]", "")
-    codes = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-    known = [pl.Series([str(c) for c in codes if len(str(c)) == k]) for k in (1, 2, 3)]
-    cc = (pl.select(pl.when(digits.str.slice(0, 1).is_in(known[0].implode())).then(digits.str.slice(0, 1))
-                    .when(digits.str.slice(0, 2).is_in(known[1].implode())).then(digits.str.slice(0, 2))
-                    .when(digits.str.slice(0, 3).is_in(known[2].implode())).then(digits.str.slice(0, 3)))
-          .to_series())
-    nsn = digits.str.slice(cc.str.len_chars().fill_null(0))
-    frame = pl.DataFrame({"cc": cc.cast(pl.Int64, strict=False), "nsn": nsn, "len": nsn.str.len_chars()})
-    out = {c: pl.Series(c, [None] * n, dtype=pl.String) for c in ("formatted", "shape", "number", "detail")}
-    decided = pl.Series("decided", [False] * n)
-    for (code, length), group in frame.with_row_index("_i").filter(
-            pl.col("cc").is_not_null() & (pl.col("cc") != 1) & pl.col("len").is_between(2, 17)
-            & ~pl.col("nsn").str.starts_with("0")).group_by(["cc", "len"]):
+    d, cc, nsn = pl.col("d"), pl.col("cc"), pl.col("nsn")
+    known = _known_codes()
+    frame = pl.DataFrame({"d": raw.str.replace_all(r"[^0-9]", "")}).lazy().with_columns(
+        cc=pl.when(d.str.slice(0, 1).is_in(known[0])).then(d.str.slice(0, 1))
+        .when(d.str.slice(0, 2).is_in(known[1])).then(d.str.slice(0, 2))
+        .when(d.str.slice(0, 3).is_in(known[2])).then(d.str.slice(0, 3)),
+    ).select(cc=cc.cast(pl.Int64, strict=False), nsn=d.str.slice(cc.str.len_chars().fill_null(0))).with_columns(
+        len=nsn.str.len_chars()).with_row_index("_i").filter(
+        cc.is_not_null() & (cc != 1) & pl.col("len").is_between(2, 17) & ~nsn.str.starts_with("0")).collect()
+    parts = []  # per code and length: _i, formatted, number, detail
+    for (code, length), group in frame.group_by(["cc", "len"]):
         table = region_table(int(code), int(length))
         if not table or table[0][0] == "001":  # unknown or non-geographic: the library decides
             continue
         prefix = _national_prefix(int(code))
         if prefix:
-            group = group.filter(~pl.col("nsn").str.contains(f"^(?:{prefix})"))
+            group = group.filter(~nsn.str.contains(f"^(?:{prefix})"))
         if not group.height:
             continue
-        idx = group["_i"]
         possible, where = _possible(int(code), int(length))
         if not possible:
-            decided = decided.scatter(idx, True)
-            out["number"] = out["number"].scatter(idx, "invalid")
-            out["detail"] = out["detail"].scatter(idx, "wrong number of digits for " + where)
+            parts.append(group.select("_i", formatted=pl.lit(None, pl.String), number=pl.lit("invalid"),
+                                      detail=pl.lit("wrong number of digits for " + where)))
             continue
         if len(table) == 1:
-            ok = group.select(_valid_in(pl.col("nsn"), table[0][2]).fill_null(False).alias("ok"))["ok"]
+            ok = _valid_in(nsn, table[0][2]).fill_null(False)
         else:
-            ok = resolve_regions(group["nsn"], table)["valid"]
-        decided = decided.scatter(idx, True)
-        out["formatted"] = out["formatted"].scatter(idx, ("+" + str(int(code))) + group["nsn"])
-        bad = idx.filter(~ok)
-        if len(bad):
-            out["number"] = out["number"].scatter(bad, "unassigned")
-            out["detail"] = out["detail"].scatter(bad, UNASSIGNED)
-    return pl.DataFrame({"decided": decided, **out})
+            ok = pl.lit(resolve_regions(group["nsn"], table)["valid"])
+        # lazy: the validity regexes run once for both columns
+        parts.append(group.lazy().select("_i", formatted=pl.lit("+" + str(int(code))) + nsn,
+                                         number=pl.when(~ok).then(pl.lit("unassigned")),
+                                         detail=pl.when(~ok).then(pl.lit(UNASSIGNED))).collect())
+    res = pl.concat(parts) if parts else pl.DataFrame(schema={"_i": pl.UInt32, **{c: pl.String for c in (
+        "formatted", "number", "detail")}})
+    at = res["_i"]
+
+    def spread(col: str) -> pl.Series:  # a new series each: scatter writes in place
+        none = pl.repeat(None, n, dtype=pl.String, eager=True)
+        return none.scatter(at, res[col]) if col in res.columns else none
+
+    return pl.DataFrame({"decided": pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(at, True),
+                         **{c: spread(c) for c in ("formatted", "shape", "number", "detail")}})
 
 
 def _wrong_length(region: str) -> str:
