@@ -73,7 +73,11 @@ class Prepared:
     rows: pl.DataFrame
     bad: pl.DataFrame
     normalised: pl.DataFrame
-    issues: pl.DataFrame
+    issues: pl.DataFrame  # sorted by line
+    clean: pl.DataFrame  # the split as if no key repeated an earlier batch's: with LINE
+    rejects: pl.DataFrame
+    keys: pl.DataFrame | None = None  # key candidates (first_in_batch), when the schema has a key
+    own_issues: pl.DataFrame | None = None  # the issues before key duplicates
 
 
 @dataclass
@@ -153,14 +157,38 @@ class Validator:
                                               self.ctx.escape_formulas)
             issue_parts.extend(parts)
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
-        return Prepared(rows, bad, normalised, issues)
+        keys, own = None, issues
+        if self.schema is not None and self.key and self.map is not None and not self.map.missing_required:
+            keys = self._key_candidates(normalised, issues)
+            issues = pl.concat([issues, self._key_issues(rows, keys.filter(pl.col("first") != pl.col(LINE)))])
+        clean, rejects, issues = self._split(rows, bad, normalised, issues)
+        return Prepared(rows, bad, normalised, issues, clean, rejects, keys, own)
 
     def finish(self, p: Prepared) -> Processed:
-        """Key duplicates against earlier batches, then the clean/rejected split; in file order."""
-        issues = p.issues
-        if self.schema is not None and self.key and self.map is not None and not self.map.missing_required:
-            issues = pl.concat([issues, self._key_issues(p.rows, p.normalised, issues)])
-        return self._split(p.rows, p.bad, p.normalised, issues)
+        """Key duplicates against earlier batches, in file order; the split made in `prepare`
+        only changes for the rows whose key an earlier batch already had."""
+        clean, rejects, issues = p.clean, p.rejects, p.issues
+        if p.keys is not None:
+            cand = p.keys
+            if len(self.seen):
+                cand = cand.with_columns(first_seen=self.seen.first_lines(cand)).with_columns(
+                    first=pl.coalesce("first_seen", "first")).drop("first_seen")
+            self.seen.add(cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first", "_h"))
+            # an earlier batch had some of these keys: those rows are rejected too, and the
+            # repeats within the batch now name the earlier line
+            if not cand["first"].equals(p.keys["first"]):
+                dups = cand.filter(pl.col("first") != pl.col(LINE))
+                issues = pl.concat([p.own_issues, self._key_issues(p.rows, dups)]).sort(
+                    "line", nulls_last=False, maintain_order=True)
+                late = dups.join(p.keys.filter(pl.col("first") != pl.col(LINE)), on=LINE, how="anti")[LINE]
+                if late.len():  # first in their batch, so they had no error: this is their one reason
+                    clean = clean.filter(~pl.col(LINE).is_in(late.implode()))
+                    src = self.map.columns[self.key[0]] if self.map else self.key[0]
+                    more = p.rows.filter(pl.col(LINE).is_in(late.implode())).select(
+                        LINE, pl.lit(f"key.duplicate ({src})").alias(REASONS), *self.header,
+                        pl.lit(None, pl.String).alias(RAW))
+                    rejects = pl.concat([rejects, more]).sort(LINE)
+        return Processed(clean.drop(LINE), rejects, issues, p.rows.height + p.bad.height)
 
     def _structure_issues(self, bad: pl.DataFrame) -> pl.DataFrame:
         return bad.select(
@@ -261,17 +289,17 @@ class Validator:
             }, schema=ISSUE_SCHEMA))
         return pl.concat(out)
 
-    def _key_issues(self, rows: pl.DataFrame, normalised: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
-        """Later rows repeating the key of an earlier clean row are rejected (also across batches)."""
+    def _key_candidates(self, normalised: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
+        """Rows without errors and with a whole key: `_line`, the key, `_h` and `first` (the first
+        line of the key in this batch)."""
         errors = issues.filter(pl.col("severity") == "error")["line"].unique()
         cand = normalised.filter(~pl.col(LINE).is_in(errors.implode()) if errors.len() else pl.lit(True))
         cand = cand.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
-        cand = first_in_batch(cand.select(LINE, *self.key), self.key)
-        if len(self.seen):
-            cand = cand.with_columns(first_seen=self.seen.first_lines(cand)).with_columns(
-                first=pl.coalesce("first_seen", "first")).drop("first_seen")
-        self.seen.add(cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first", "_h"))
-        dups = cand.filter(pl.col("first") != pl.col(LINE))
+        return first_in_batch(cand.select(LINE, *self.key), self.key)
+
+    def _key_issues(self, rows: pl.DataFrame, dups: pl.DataFrame) -> pl.DataFrame:
+        """`key.duplicate` for the rows of `dups` (`_line`, `first`): they repeat the key of an
+        earlier clean row (also across batches)."""
         src = self.map.columns[self.key[0]] if self.map else self.key[0]
         original = rows.select(LINE, pl.col(src).alias("_orig"))
         return dups.join(original, on=LINE, how="left").select(
@@ -281,17 +309,18 @@ class Validator:
             fixed=pl.lit(None, pl.String)).cast(ISSUE_SCHEMA)
 
     def _split(self, rows: pl.DataFrame, bad: pl.DataFrame, normalised: pl.DataFrame,
-               issues: pl.DataFrame) -> Processed:
+               issues: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """(clean rows with LINE, rejected rows with their reasons, issues sorted by line)."""
         errors = issues.filter(pl.col("severity") == "error")
         reasons = errors.group_by("line").agg(
             pl.format("{} ({})", pl.col("code"), pl.col("column").fill_null("row")).str.join("; ").alias(REASONS))
         rejected_lines = reasons["line"]
         keep = ~pl.col(LINE).is_in(rejected_lines.implode())
-        clean = normalised.filter(keep).select(self.output_columns)
+        clean = normalised.filter(keep).select(LINE, *self.output_columns)
         rejected_rows = rows.filter(~keep).join(reasons.rename({"line": LINE}), on=LINE, how="left")
         rejected_bad = bad.select(LINE, RAW).join(reasons.rename({"line": LINE}), on=LINE, how="left")
         rejects = pl.concat([rejected_rows.with_columns(pl.lit(None, pl.String).alias(RAW)),
                              rejected_bad], how="diagonal")
         rejects = rejects.select(LINE, REASONS, *self.header, RAW).sort(LINE)
         issues = issues.sort("line", nulls_last=False, maintain_order=True)
-        return Processed(clean, rejects, issues, rows.height + bad.height)
+        return clean, rejects, issues

@@ -108,3 +108,23 @@ def test_pipes_get_no_progress_output(dirty: Path, tmp_path: Path) -> None:
         assert marker not in text
     quiet = runner.invoke(cli.cli, ["check", str(dirty), "-O", "contact", "--format", "json", "-q"])
     assert quiet.stderr == "" and json.loads(quiet.stdout)
+
+
+def test_a_key_repeated_twice_in_a_later_batch_names_the_first_batch_line(tmp_path: Path) -> None:
+    rows = [f"user{i}@acme.com,Name{i}" for i in range(400)]
+    rows[300] = rows[330] = "user5@acme.com,Again"  # both far from line 7, in one later batch (2 KiB chunks)
+    rows[310] = rows[320] = "new@acme.com,Twice"  # repeated within that batch only
+    src = tmp_path / "keys.csv"
+    src.write_text("Email,First Name\n" + "\n".join(rows) + "\n")
+    outs = {}
+    for chunk in (1 << 30, 2 << 10):
+        (tmp_path / str(chunk)).mkdir()
+        report, files = run_clean(src, tmp_path / str(chunk), chunk)
+        dups = report.issues.filter(pl.col("code") == "key.duplicate").select("line", "message").rows()
+        outs[chunk] = (files, dups)
+    assert outs[1 << 30] == outs[2 << 10]
+    assert outs[2 << 10][1] == [(302, "repeats the key of line 7; the first occurrence is kept"),
+                                (322, "repeats the key of line 312; the first occurrence is kept"),
+                                (332, "repeats the key of line 7; the first occurrence is kept")]
+    rejects = outs[2 << 10][0]["rejects.csv"].decode()
+    assert rejects.count("key.duplicate (Email)") == 3
