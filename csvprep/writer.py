@@ -1,6 +1,7 @@
 """Atomic CSV and JSON writing: a temp file beside the target, renamed when complete."""
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Callable
@@ -71,6 +72,15 @@ class CsvSink:
             self._write(frame.select(self.columns), header=False)
             self.rows += frame.height
 
+    def write_bytes(self, data: bytes | memoryview, rows: int) -> None:
+        """Append `rows` records already written as CSV in the sink's dialect."""
+        try:
+            self.file.fh.write(data)
+        except OSError as exc:
+            self.file.discard()
+            raise OutputError(f"{self.file.path}: writing failed ({exc.strerror})")
+        self.rows += rows
+
     def commit(self) -> None:
         """Finish the file."""
         self.file.commit()
@@ -128,16 +138,6 @@ def row_bytes(frame: pl.DataFrame, separator: str, line_terminator: str) -> pl.S
     return frame.select((pl.sum_horizontal(sizes) + extra).alias("bytes")).to_series()
 
 
-def bytes_bound(frame: pl.DataFrame, separator: str, line_terminator: str) -> int:
-    """An upper bound of the bytes `frame` takes in CSV: every cell quoted, every byte a quote."""
-    if frame.width == 0 or frame.height == 0:
-        return frame.height * len(line_terminator.encode())
-    cells = frame.select(pl.sum_horizontal(pl.col(c).cast(pl.String).str.len_bytes().fill_null(0).sum()
-                                           for c in frame.columns)).item()
-    per_row = frame.width * 2 + (frame.width - 1) * len(separator.encode()) + len(line_terminator.encode())
-    return 2 * int(cells) + frame.height * per_row
-
-
 def part_path(path: Path, n: int) -> Path:
     """OUT.csv -> OUT.part-001.csv."""
     suffix = path.suffix or ".csv"
@@ -182,13 +182,17 @@ class PartedCsvSink:
             self.sinks[-1].write(frame)
             self.rows += frame.height
             return
-        if self.max_bytes and self._bytes + bytes_bound(frame, self.separator, self.line_terminator) <= self.max_bytes \
-                and (not self.max_rows or self._rows + frame.height <= self.max_rows):
-            self.sinks[-1].write(frame)  # surely fits: no need to size each row
-            self._rows += frame.height
-            self._bytes = self.sinks[-1].file.fh.tell()
-            self.rows += frame.height
-            return
+        if not self.max_rows or self._rows + frame.height <= self.max_rows:
+            # written to memory first: when the whole batch fits in the part, that is all it costs
+            buf = io.BytesIO()
+            frame.write_csv(buf, include_header=False, separator=self.separator,
+                            line_terminator=self.line_terminator, quote_style="necessary")
+            if not self.max_bytes or self._bytes + buf.tell() <= self.max_bytes:
+                self.sinks[-1].write_bytes(buf.getbuffer(), frame.height)
+                self._rows += frame.height
+                self._bytes += buf.tell()
+                self.rows += frame.height
+                return
         sizes = row_bytes(frame, self.separator, self.line_terminator) if self.max_bytes else None
         start = 0
         while start < frame.height:
