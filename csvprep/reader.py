@@ -443,7 +443,8 @@ class CsvReader:
             return None
         if b"\r" in data and lines.str.contains("\r", literal=True).any():  # a CR that ends no line
             return None
-        if q and q.encode() in data and not self._quotes_at_edges(lines):
+        quotes = self._edge_quotes(lines) if q and q.encode() in data else 0
+        if quotes is None:
             return None
         # with every quoted cell whole on its line, polars splits each line into the cells the
         # csv module finds; it refuses a line with more cells than the header
@@ -453,36 +454,39 @@ class CsvReader:
                                 truncate_ragged_lines=False, raise_if_empty=False)
         except Exception:  # the line path says where
             return None
-        if frame.height != lines.len() or self._short_or_blank(frame, lines):
+        if frame.height != lines.len() or self._short_or_blank(frame, lines, quotes):
             return None
         frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
         return frame, lines.len(), tail
 
-    def _quotes_at_edges(self, lines: pl.Series) -> bool:
-        """Whether every line with a quote holds only whole quoted cells with no quote inside
-        them and unquoted cells with no quote (then no record spans lines)."""
+    def _edge_quotes(self, lines: pl.Series) -> int | None:
+        """The number of quote characters in `lines` when every line with a quote holds only whole
+        quoted cells with no quote inside them and unquoted cells with no quote (then no record
+        spans lines); None when not."""
         d = self.info.dialect
         e, q, delim = _hex, d.quotechar or "", d.delimiter
         cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}[^{e(q)}]*{e(q)})"
         quoted = lines.filter(lines.str.contains(q, literal=True))
-        return bool(quoted.str.contains(f"^{cell}(?:{e(delim)}{cell})*$").all())
+        if not quoted.str.contains(f"^{cell}(?:{e(delim)}{cell})*$").all():
+            return None
+        return int(quoted.str.count_matches(q, literal=True).cast(pl.Int64).sum())
 
-    def _short_or_blank(self, frame: pl.DataFrame, lines: pl.Series) -> bool:
-        """Whether a line has fewer cells than the header or only blank cells. Polars pads a
-        short line with empty cells and a blank row starts with a blank cell, so only the lines
-        whose last cell is empty or whose first cell is whitespace are looked at."""
+    def _short_or_blank(self, frame: pl.DataFrame, lines: pl.Series, quotes: int) -> bool:
+        """Whether a line of `frame` (one row per line, quotes at cell edges) has fewer cells
+        than the header or only blank cells."""
         d = self.info.dialect
         e, q, delim = _hex, d.quotechar or "", d.delimiter
-        first, last = frame.columns[0], frame.columns[-1]
-        maybe = frame.select((pl.col(last).str.len_bytes() == 0) | pl.col(first).str.contains(r"^\s*$"))
-        few = lines.filter(maybe.to_series())
-        if few.is_empty():
-            return False
-        if few.str.contains(f"^[\\s{e(delim)}{e(q)}]*$").any():  # only blank cells
+        # a line's bytes are its values', its delimiters' and its quotes' (two per quoted cell):
+        # polars pads a short line with empty cells and refuses a long one, so the delimiters
+        # add up to (cells - 1) a line only when every line has all the header's cells
+        size = frame.select(pl.sum_horizontal(pl.all().str.len_bytes().cast(pl.Int64).sum())).item()
+        delims = int(lines.str.len_bytes().cast(pl.Int64).sum()) - size - quotes
+        if delims != lines.len() * (frame.width - 1):
             return True
-        if q:  # delimiters inside quoted cells do not count (quotes are known to be at cell edges)
-            few = few.str.replace_all(f"{e(q)}[^{e(q)}]*{e(q)}", "")
-        return bool((few.str.count_matches(delim, literal=True) != frame.width - 1).any())
+        # a blank row's first cell is empty or starts with whitespace: U+0009-U+0020, or U+0085 and up
+        first = frame.to_series(0)
+        maybe = lines.filter((first < "!") | (first >= "\x85"))
+        return bool(maybe.str.contains(f"^[\\s{e(delim)}{e(q)}]*$").any())
 
     def _whole_lines(self, data: bytes, final: bool) -> tuple[str, bytes]:
         """(the whole lines of UTF-8 `data` as text, the bytes after them); a CR at the very end
