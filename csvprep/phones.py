@@ -143,8 +143,8 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
     first alternative that matches wins, as in the library's loop), so a batch compiles a few
     patterns, not three per region; each region's validity patterns run only on its numbers."""
     n_rows = national.len()
-    found = pl.Series("found", [None] * n_rows, dtype=pl.String)
-    valid = pl.Series("valid", [False] * n_rows, dtype=pl.Boolean)
+    found = pl.repeat(None, n_rows, dtype=pl.String, eager=True).alias("found")
+    valid = pl.repeat(False, n_rows, dtype=pl.Boolean, eager=True).alias("valid")
     segments: list[list[tuple]] = []
     for row in table:
         if row[1] is not None and segments and segments[-1][0][1] is not None:
@@ -166,6 +166,12 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
             found = found.scatter(mine, region)
             valid = valid.scatter(mine, True)
         else:
+            # most numbers have none of these leading digits: one plain pass finds the few that
+            # do, and only those are mapped to a region (a when/then per region costs a lot)
+            some = sub.str.contains("^(?:" + "|".join(lead[1:] for _, lead, _ in seg) + ")").fill_null(False)
+            if not some.any():
+                continue
+            open_idx, sub = open_idx.filter(some), sub.filter(some)
             pattern = "^(?:" + "|".join(f"(?P<g{i}>{lead[1:]})" for i, (_, lead, _) in enumerate(seg)) + ")"
             groups = pl.DataFrame({"g": sub.str.extract_groups(pattern)}).unnest("g")
             hit = groups.select(pl.coalesce([pl.when(pl.col(f"g{i}").is_not_null()).then(pl.lit(region))
@@ -364,12 +370,25 @@ def hot_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
         return pl.DataFrame({"hot": pl.repeat(False, len(values), dtype=pl.Boolean, eager=True),
                              "formatted": pl.repeat(None, len(values), dtype=pl.String, eager=True)})
     v, n = pl.col("v"), pl.col("n")
+    hot = v.str.contains(USUAL)
+    for pattern in _usual_validity(valid):
+        hot = hot & n.str.contains(pattern)
     # staged: eager selects do not share common subexpressions
     return pl.DataFrame({"v": values.cast(pl.String)}).with_columns(
         # the USUAL shape holds only digits and these characters
         n=v.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6).str.slice(-10),
-    ).with_columns(hot=(v.str.contains(USUAL) & _valid_in(n, valid)).fill_null(False)).select(
-        "hot", formatted=pl.when("hot").then(_texts(n, fmt)))
+    ).with_columns(hot=hot.fill_null(False)).select("hot", formatted=pl.when("hot").then(_texts(n, fmt)))
+
+
+def _usual_validity(valid: tuple[str, str]) -> tuple[str, ...]:
+    """The patterns of `valid` that a national number from the USUAL shape ([2-9] and 9 digits)
+    must be checked against: the general one is always met when it is a plain alternation with
+    [2-9]\\d{9} among its alternatives, as in the metadata of US (saves a pass over every value)."""
+    general, types = valid
+    body = general.removeprefix("^(?:").removesuffix(")$")
+    if re.fullmatch(r"(?:[0-9|{},]|\\d|\[2-9\])*", body) and r"[2-9]\d{9}" in body.split("|"):
+        return (types,)
+    return valid
 
 
 def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
