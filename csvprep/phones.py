@@ -239,51 +239,59 @@ def _known_codes() -> tuple[pl.Series, ...]:
     return tuple(pl.Series([str(c) for c in codes if len(str(c)) == k]).implode() for k in (1, 2, 3))
 
 
+def _claims(n: pl.Expr, table: Sequence[tuple]) -> pl.Expr:
+    """is_valid_number for national numbers `n` of one length, as one expression: the first region
+    of `table` that claims a number decides, as in resolve_regions (a when/then per region: for
+    the few regions of a code other than 1)."""
+    expr = None
+    for _, lead, ok in table:
+        if lead is None:  # it claims the numbers valid there
+            if ok is None:
+                continue
+            claim, valid = _valid_in(n, ok), pl.lit(True)
+        else:  # it claims the numbers with its leading digits, valid there or not
+            claim, valid = n.str.contains(lead), _valid_in(n, ok)
+        expr = pl.when(claim).then(valid) if expr is None else expr.when(claim).then(valid)
+    return pl.lit(False) if expr is None else expr.otherwise(False)
+
+
 def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
     """`decided`, formatted (E164), shape, number, detail for '+' numbers (see INTL_SHAPE)."""
-    n = len(raw)
-    d, cc, nsn = pl.col("d"), pl.col("cc"), pl.col("nsn")
+    d, cc, nsn, size = pl.col("d"), pl.col("cc"), pl.col("nsn"), pl.col("len")
     known = _known_codes()
     frame = pl.DataFrame({"d": raw.str.replace_all(r"[^0-9]", "")}).lazy().with_columns(
         cc=pl.when(d.str.slice(0, 1).is_in(known[0])).then(d.str.slice(0, 1))
         .when(d.str.slice(0, 2).is_in(known[1])).then(d.str.slice(0, 2))
         .when(d.str.slice(0, 3).is_in(known[2])).then(d.str.slice(0, 3)),
     ).select(cc=cc.cast(pl.Int64, strict=False), nsn=d.str.slice(cc.str.len_chars().fill_null(0))).with_columns(
-        len=nsn.str.len_chars()).with_row_index("_i").filter(
-        cc.is_not_null() & (cc != 1) & pl.col("len").is_between(2, 17) & ~nsn.str.starts_with("0")).collect()
-    parts = []  # per code and length: _i, formatted, number, detail
-    for (code, length), group in frame.group_by(["cc", "len"]):
-        table = region_table(int(code), int(length))
+        len=nsn.str.len_chars()).collect()
+    candidate = cc.is_not_null() & (cc != 1) & size.is_between(2, 17) & ~nsn.str.starts_with("0")
+    # one query for all codes and lengths (a when/then each), not a few polars calls per group
+    ok, wrong = None, None  # validity of possible numbers; the detail for impossible lengths
+    for code, length in frame.filter(candidate).select("cc", "len").unique().iter_rows():
+        table = region_table(code, length)
         if not table or table[0][0] == "001":  # unknown or non-geographic: the library decides
             continue
-        prefix = _national_prefix(int(code))
+        mine = candidate & (cc == code) & (size == length)
+        prefix = _national_prefix(code)
         if prefix:
-            group = group.filter(~nsn.str.contains(f"^(?:{prefix})"))
-        if not group.height:
-            continue
-        possible, where = _possible(int(code), int(length))
-        if not possible:
-            parts.append(group.select("_i", formatted=pl.lit(None, pl.String), number=pl.lit("invalid"),
-                                      detail=pl.lit("wrong number of digits for " + where)))
-            continue
-        if len(table) == 1:
-            ok = _valid_in(nsn, table[0][2]).fill_null(False)
+            mine = mine & ~nsn.str.contains(f"^(?:{prefix})")
+        possible, where = _possible(code, length)
+        if possible:
+            ok = (pl if ok is None else ok).when(mine).then(_claims(nsn, table))
         else:
-            ok = pl.lit(resolve_regions(group["nsn"], table)["valid"])
-        # lazy: the validity regexes run once for both columns
-        parts.append(group.lazy().select("_i", formatted=pl.lit("+" + str(int(code))) + nsn,
-                                         number=pl.when(~ok).then(pl.lit("unassigned")),
-                                         detail=pl.when(~ok).then(pl.lit(UNASSIGNED))).collect())
-    res = pl.concat(parts) if parts else pl.DataFrame(schema={"_i": pl.UInt32, **{c: pl.String for c in (
-        "formatted", "number", "detail")}})
-    at = res["_i"]
-
-    def spread(col: str) -> pl.Series:  # a new series each: scatter writes in place
-        none = pl.repeat(None, n, dtype=pl.String, eager=True)
-        return none.scatter(at, res[col]) if col in res.columns else none
-
-    return pl.DataFrame({"decided": pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(at, True),
-                         **{c: spread(c) for c in ("formatted", "shape", "number", "detail")}})
+            wrong = (pl if wrong is None else wrong).when(mine).then(pl.lit("wrong number of digits for " + where))
+    ok = pl.lit(None, pl.Boolean) if ok is None else ok
+    wrong = pl.lit(None, pl.String) if wrong is None else wrong
+    return frame.lazy().with_columns(ok=ok, wrong=wrong).select(
+        decided=pl.col("ok").is_not_null() | pl.col("wrong").is_not_null(),
+        formatted=pl.when(pl.col("ok").is_not_null()).then(pl.lit("+") + cc.cast(pl.String) + nsn),
+        shape=pl.lit(None, pl.String),
+        number=pl.when(pl.col("wrong").is_not_null()).then(pl.lit("invalid"))
+        .when(~pl.col("ok")).then(pl.lit("unassigned")),
+        detail=pl.when(pl.col("wrong").is_not_null()).then(pl.col("wrong"))
+        .when(~pl.col("ok")).then(pl.lit(UNASSIGNED)),
+    ).collect()
 
 
 def _wrong_length(region: str) -> str:
