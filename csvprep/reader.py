@@ -415,24 +415,41 @@ class CsvReader:
             first = False
             yield text, done, final
 
-    def _native(self, buf: str | bytes, first_line: int, final: bool) -> tuple[pl.DataFrame, int, Any] | None:
-        """(rows, lines consumed, text left over) when polars' own CSV reader can read the whole
-        lines of `buf` exactly as the line path would: every line one record with exactly the
+    def _polars_dialect(self) -> bool:
+        """Whether polars' reader can read the dialect at all (one ASCII delimiter and quote)."""
+        d = self.info.dialect
+        q, delim = d.quotechar, d.delimiter
+        return not d.escapechar and len(delim) == 1 and delim.isascii() and (not q or (len(q) == 1 and q.isascii()))
+
+    @staticmethod
+    def _cut_lines(carry: bytes, piece: str | bytes, final: bool) -> tuple[bytes, str | bytes]:
+        """(`carry` + `piece` as UTF-8 bytes up to its last LF, or whole when final; what follows,
+        in the piece's type). A chunk of bytes is joined to the carry with one copy: slicing it
+        first would copy it twice."""
+        if isinstance(piece, str):
+            raw = piece.encode("utf-8")  # a LF byte always ends a character
+            cut = len(raw) if final else raw.rfind(b"\n") + 1
+            return raw[:cut], raw[cut:].decode("utf-8")
+        if final:
+            return carry + piece, b""
+        cut = piece.rfind(b"\n") + 1
+        if not cut:  # no LF in the piece: the lines end in the carry, if anywhere
+            cut = carry.rfind(b"\n") + 1
+            return carry[:cut], carry[cut:] + piece
+        return b"".join((carry, memoryview(piece)[:cut])), piece[cut:]
+
+    def _native(self, data: bytes, first_line: int, final: bool) -> tuple[pl.DataFrame, int] | None:
+        """(rows, lines consumed) when polars' own CSV reader can read the lines of `data` (cut
+        by _cut_lines) exactly as the line path would: every line one record with exactly the
         header's cells, every quote at a cell's edge, no blank rows. None when it cannot; the
         caller then uses the line path, which reports what is wrong where."""
         d = self.info.dialect
         q, delim = d.quotechar, d.delimiter
-        if d.escapechar or len(delim) != 1 or not delim.isascii() or (q and (len(q) != 1 or not q.isascii())):
-            return None
-        raw = buf if isinstance(buf, bytes) else buf.encode("utf-8")  # a LF byte always ends a character
-        cut = len(raw) if final else raw.rfind(b"\n") + 1
-        data, tail = raw[:cut], raw[cut:]  # the left over goes back in the caller's type
-        tail = tail if isinstance(buf, bytes) else tail.decode("utf-8")
         if final and data and not data.endswith(b"\n"):
             data += b"\n"
         header = self.info.header
         if not data:
-            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0, tail
+            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0
         if b"\x00" in data or data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
             return None
         # the physical lines, read by polars (CRLF ends a line too), checked as text
@@ -457,7 +474,7 @@ class CsvReader:
         if frame.height != lines.len() or self._short_or_blank(frame, lines, quotes):
             return None
         frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
-        return frame, lines.len(), tail
+        return frame, lines.len()
 
     def _edge_quotes(self, lines: pl.Series) -> int | None:
         """The number of quote characters in `lines` when every line with a quote holds only whole
@@ -508,22 +525,27 @@ class CsvReader:
         header_done = False
         for piece, done, final in self._pieces():
             as_bytes = isinstance(piece, bytes)
-            if as_bytes:
-                buf: str | bytes = carry_b + piece
-            else:
-                buf = carry + hold_cr + piece  # the held CR ended the previous buffer, after its carry
+            if not as_bytes:
+                piece = carry + hold_cr + piece  # the held CR ended the previous buffer, after its carry
                 hold_cr = ""
-                if not final and buf.endswith("\r"):
-                    buf, hold_cr = buf[:-1], "\r"
-            native = self._native(buf, next_line, final) if header_done and self.native else None
+                if not final and piece.endswith("\r"):
+                    piece, hold_cr = piece[:-1], "\r"
+            native = None
+            if header_done and self.native and self._polars_dialect():
+                data, rest = self._cut_lines(carry_b, piece, final)
+                native = self._native(data, next_line, final)
             if native is not None:
-                rows, used, rest = native
-                carry_b, carry = (rest, carry) if as_bytes else (carry_b, rest)
+                rows, used = native
+                if as_bytes:
+                    carry_b = rest  # type: ignore[assignment]
+                else:
+                    carry = rest  # type: ignore[assignment]
                 next_line += used
                 self.native_rows += rows.height
                 if rows.height or final:
                     yield Batch(rows, _empty_bad(), done)
                 continue
+            buf = carry_b + piece if as_bytes else piece
             if isinstance(buf, bytes):
                 buf, carry_b = self._whole_lines(buf, final)
             if "\r" in buf:
