@@ -135,24 +135,55 @@ def _valid_in(n: pl.Expr, valid: tuple[str, str] | None) -> pl.Expr:
     return n.str.contains(valid[0]) & n.str.contains(valid[1])
 
 
-def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame:
-    """`found` (region_code_for_number) and `valid` for national numbers of one length, by
-    `table` (region_table rows, in phonenumbers' order): the first region whose leading digits
-    match claims a number, a region without leading digits claims the numbers valid there.
-    Runs of regions with leading digits are tried as one pattern with a named group each (the
-    first alternative that matches wins, as in the library's loop), so a batch compiles a few
-    patterns, not three per region; each region's validity patterns run only on its numbers."""
-    n_rows = national.len()
-    found = pl.repeat(None, n_rows, dtype=pl.String, eager=True).alias("found")
-    valid = pl.repeat(False, n_rows, dtype=pl.Boolean, eager=True).alias("valid")
+def _segments(table: Sequence[tuple]) -> list[list[tuple]]:
+    """`table` cut into runs: a region without leading digits alone, regions with them together."""
     segments: list[list[tuple]] = []
     for row in table:
         if row[1] is not None and segments and segments[-1][0][1] is not None:
             segments[-1].append(row)
         else:
             segments.append([row])
+    return segments
+
+
+def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame:
+    """`found` (region_code_for_number) and `valid` for national numbers of one length, by
+    `table` (region_table rows, in phonenumbers' order): the first region whose leading digits
+    match claims a number, a region without leading digits claims the numbers valid there.
+    One query tries every run of regions on every number (the first claim in order wins); the
+    numbers claimed by leading digits, usually none, go to `_resolve_each` for their region."""
+    n = pl.col("n")
+    claims = None
+    for seg in _segments(table):
+        if seg[0][1] is None:
+            region, _, ok = seg[0]
+            if ok is None:  # nothing of this length is valid there
+                continue
+            claim, who = _valid_in(n, ok), pl.lit(region)
+        else:  # "": some region of the run, which one is left to _resolve_each
+            claim, who = n.str.contains("^(?:" + "|".join(lead[1:] for _, lead, _ in seg) + ")"), pl.lit("")
+        claims = (pl if claims is None else claims).when(claim).then(who)
+    if claims is None:
+        claims = pl.lit(None, pl.String)
+    found = pl.DataFrame({"n": national.cast(pl.String)}).lazy().select(found=claims).collect()["found"]
+    valid = (found.is_not_null() & (found != "")).alias("valid")
+    by_leads = (found == "").fill_null(False).arg_true()
+    if len(by_leads):
+        each = _resolve_each(national.gather(by_leads), table)
+        found, valid = found.scatter(by_leads, each["found"]), valid.scatter(by_leads, each["valid"])
+    return pl.DataFrame({"found": found, "valid": valid})
+
+
+def _resolve_each(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame:
+    """resolve_regions by runs of regions, each on the numbers not yet claimed. Runs of regions
+    with leading digits are tried as one pattern with a named group each (the first alternative
+    that matches wins, as in the library's loop); each region's validity patterns run only on
+    its numbers."""
+    n_rows = national.len()
+    found = pl.repeat(None, n_rows, dtype=pl.String, eager=True).alias("found")
+    valid = pl.repeat(False, n_rows, dtype=pl.Boolean, eager=True).alias("valid")
     by_leads: set[str] = set()  # regions that claimed numbers by their leading digits
-    for seg in segments:
+    for seg in _segments(table):
         open_idx = found.is_null().arg_true()
         if not len(open_idx):
             break
