@@ -512,17 +512,13 @@ def _complete(v: pl.Series, fast: pl.DataFrame, region: str, fmt: str) -> pl.Dat
     return pl.DataFrame(cols)
 
 
-def _spread(mask: pl.Series, at: pl.Series, n: int) -> pl.Series:
-    """A mask of n rows, true at the rows `at` where `mask` (one per row of `at`) is true."""
-    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).scatter(at.filter(mask), True)
-
-
-def _messages(mask: pl.Series, at: pl.Series, n: int, text: pl.Expr, t: pl.DataFrame) -> pl.Series | str:
-    """The flag message `text` (over the columns of t, rows `at`) as n rows; only the rows of
-    `mask` matter (Flag), so only they are computed."""
-    if not mask.any():
+def _messages(full: pl.Series, mask: pl.Expr, at: pl.Series, t: pl.DataFrame, text: pl.Expr) -> pl.Series | str:
+    """A flag's message `text` (over the columns of t, the rows `at`) for all rows, where the
+    flag's mask is `full` (all rows) or `mask` (over t); the validator reads it only there."""
+    if not full.any():
         return ""
-    return pl.repeat(None, n, dtype=pl.String, eager=True).scatter(at.filter(mask), t.filter(mask).select(text).to_series())
+    mine = t.with_columns(_at=at).filter(mask.fill_null(False))
+    return pl.repeat(None, full.len(), dtype=pl.String, eager=True).scatter(mine["_at"], mine.select(text).to_series())
 
 
 @register
@@ -542,33 +538,38 @@ class Phone(FieldType):
     def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
         region = (ctx.region or str(self.opt(f, "region"))).upper()
         fmt = (ctx.phone_format or str(self.opt(f, "format"))).upper()
-        # hot values (most) are decided with no problem; only the rest are stripped and judged
+        # hot values (most) are decided with no problem; only the rest are stripped and judged,
+        # and of those only the non-blank ones (blanks stay null, as hot `formatted` is there)
         hot = hot_verdicts(s, region, fmt)
         at, n = (~hot["hot"]).arg_true(), s.len()
         v = blank_to_null(s.gather(at))
+        at, v = at.filter(v.is_not_null()), v.drop_nulls()
         t = _complete(v, _fast_verdicts(v, region, fmt), region, fmt)
-        ok = t["formatted"].is_not_null()
-        value = hot["formatted"].scatter(at, pl.select(pl.when(ok).then(t["formatted"]).otherwise(v)).to_series())
-        value = value.alias(s.name)
-        shape, number = t["shape"], t["number"]
-        invalid = (number == "invalid").fill_null(False)
-        other = (number == "other_region").fill_null(False)
-        flags = [
-            Flag("phone.invalid", "error", _spread(invalid, at, n), _messages(
-                invalid, at, n, pl.when(pl.col("shape") == "malformed")
-                .then(pl.lit("malformed and not a possible phone number: ") + pl.col("detail").fill_null(""))
-                .otherwise(pl.lit("not a possible phone number: ") + pl.col("detail").fill_null("")), t)),
-            Flag("phone.malformed", "warning", _spread(((shape == "malformed") & ok).fill_null(False), at, n),
+        ok, shape, number = pl.col("formatted").is_not_null(), pl.col("shape"), pl.col("number")
+        masks = {"phone.invalid": number == "invalid", "phone.malformed": (shape == "malformed") & ok,
+                 "phone.vanity": (shape == "vanity") & ok, "phone.unassigned": number == "unassigned",
+                 "phone.other_region": number == "other_region"}
+        # one bit per flag: spread to all rows with one scatter
+        sub = t.select(value=pl.coalesce("formatted", "value"), bits=pl.sum_horizontal(
+            [m.fill_null(False).cast(pl.UInt8) * (1 << i) for i, m in enumerate(masks.values())]))
+        value = hot["formatted"].scatter(at, sub["value"]).alias(s.name)
+        bits = pl.DataFrame({"b": pl.repeat(0, n, dtype=pl.UInt8, eager=True).scatter(at, sub["bits"])})
+        full = bits.select(**{code: (pl.col("b") & (1 << i)) != 0 for i, code in enumerate(masks)})
+        invalid_msg = pl.when(shape == "malformed").then(pl.lit("malformed and not a possible phone number: ")) \
+            .otherwise(pl.lit("not a possible phone number: ")) + pl.col("detail").fill_null("")
+        return Outcome(value, [
+            Flag("phone.invalid", "error", full["phone.invalid"],
+                 _messages(full["phone.invalid"], masks["phone.invalid"], at, t, invalid_msg)),
+            Flag("phone.malformed", "warning", full["phone.malformed"],
                  "broken punctuation (e.g. an unbalanced parenthesis); the digits make a possible number, so it was rewritten",
                  value),
-            Flag("phone.vanity", "warning", _spread(((shape == "vanity") & ok).fill_null(False), at, n),
-                 "letters were turned into digits", value),
-            Flag("phone.unassigned", "warning", _spread((number == "unassigned").fill_null(False), at, n),
+            Flag("phone.vanity", "warning", full["phone.vanity"], "letters were turned into digits", value),
+            Flag("phone.unassigned", "warning", full["phone.unassigned"],
                  "a possible number, but not one in use (unassigned area code or range)", value),
-            Flag("phone.other_region", "warning", _spread(other, at, n),
-                 _messages(other, at, n, pl.lit("belongs to another region: ") + pl.col("detail").fill_null(""), t), value),
-        ]
-        return Outcome(value, flags)
+            Flag("phone.other_region", "warning", full["phone.other_region"],
+                 _messages(full["phone.other_region"], masks["phone.other_region"], at, t,
+                           pl.lit("belongs to another region: ") + pl.col("detail").fill_null("")), value),
+        ])
 
     def checks(self, f: Field) -> list[pa.Check]:
         if str(self.opt(f, "format")).upper() == "E164":
