@@ -450,13 +450,13 @@ class CsvReader:
         header = self.info.header
         if not data:
             return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0
-        if b"\x00" in data or data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
+        if data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
             return None
         # the physical lines, read by polars (CRLF ends a line too), checked as text
         try:
             lines = pl.read_csv(data, has_header=False, separator="\x00", quote_char=None,
                                 schema={"l": pl.String}, empty_string_is_null=False)["l"]
-        except Exception:  # not UTF-8: the line path decodes it and says where
+        except Exception:  # not UTF-8, or a NUL (a second field here): the line path says where
             return None
         if b"\r" in data and lines.str.contains("\r", literal=True).any():  # a CR that ends no line
             return None

@@ -76,6 +76,7 @@ def test_odd_lines_in_a_later_chunk(line: str) -> None:
     '1,"2"3,4', '1,2"3,4', '1,2,3"', '"1"",2,3', '1, "2",3', '1,"2" ,3', "1,2\r3", "1,2,3\r", "\r",
     '1,"2\r",3', "\ufeff,,", "1,2,3\x85", "\u3000,\u3000,\u3000", "\u2003,\x85,\xa0", "\u2003x,2,3",
     "\x0b,\x0c,\x1c", "\x1c,\x1d,\x1e", '"é,漢",字', 'é,"漢,字",', '"é","漢",""', "!,,",
+    "\x00", "1,2,3\x00", '1,"\x00",3',
 ])
 def test_short_blank_and_odd_lines_among_regular_ones(line: str) -> None:
     rows = "".join(f'{i},"b, {i}",\r\n' if i % 3 else f' ,b{i},"c{i}"\r\n' for i in range(60))
