@@ -147,11 +147,13 @@ def _segments(table: Sequence[tuple]) -> list[list[tuple]]:
 
 
 def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame:
-    """`found` (region_code_for_number) and `valid` for national numbers of one length, by
-    `table` (region_table rows, in phonenumbers' order): the first region whose leading digits
-    match claims a number, a region without leading digits claims the numbers valid there.
-    One query tries every run of regions on every number (the first claim in order wins); the
-    numbers claimed by leading digits, usually none, go to `_resolve_each` for their region."""
+    """`found` (region_code_for_number, for the valid numbers) and `valid` for national numbers of
+    one length, by `table` (region_table rows, in phonenumbers' order): the first region whose
+    leading digits match claims a number, a region without leading digits claims the numbers
+    valid there. One query tries every run of regions on every number (the first claim in order
+    wins); the numbers claimed by leading digits, usually none, go to `_resolve_each` for their
+    region, unless no region of the run has valid numbers of this length: then `found` stays
+    null (the callers read it only for valid numbers)."""
     n = pl.col("n")
     claims = None
     for seg in _segments(table):
@@ -160,13 +162,15 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
             if ok is None:  # nothing of this length is valid there
                 continue
             claim, who = _valid_in(n, ok), pl.lit(region)
-        else:  # "": some region of the run, which one is left to _resolve_each
-            claim, who = n.str.contains("^(?:" + "|".join(lead[1:] for _, lead, _ in seg) + ")"), pl.lit("")
+        else:  # "": some region of the run, which one is left to _resolve_each; "-": invalid anyway
+            claim = n.str.contains("^(?:" + "|".join(lead[1:] for _, lead, _ in seg) + ")")
+            who = pl.lit("" if any(ok is not None for _, _, ok in seg) else "-")
         claims = (pl if claims is None else claims).when(claim).then(who)
     if claims is None:
         claims = pl.lit(None, pl.String)
     found = pl.DataFrame({"n": national.cast(pl.String)}).lazy().select(found=claims).collect()["found"]
-    valid = (found.is_not_null() & (found != "")).alias("valid")
+    valid = (found.is_not_null() & (found != "") & (found != "-")).alias("valid")
+    found = found.replace("-", None)
     by_leads = (found == "").fill_null(False).arg_true()
     if len(by_leads):
         each = _resolve_each(national.gather(by_leads), table)
