@@ -68,8 +68,8 @@ def test_odd_lines_in_a_later_chunk(line: str) -> None:
         assert_same(data, chunk)
 
 
-# Lines that polars' reader reads without complaint but differently from the line path: short
-# lines (polars pads them with empty cells), blank lines, quotes away from a cell's edge, CRs.
+# Lines the native path must leave to the line path, among lines it reads: short lines (polars
+# pads them with empty cells), long ones, blank lines, quotes away from a cell's edge, CRs, NULs.
 @pytest.mark.parametrize("line", [
     "", " ", "\t", ",", ",,", ", ,\t", '""', '"",,""', '" ",", ",""', '"', '""""', '"""",,',
     "1,2", '"1,2",3', '1,"2,3"', '"1","2"', "1,", '1,""', ",2", ",,,", "1,2,3,", '1,2,"3,4",5',
@@ -93,6 +93,17 @@ def test_a_one_column_table_with_blank_lines() -> None:
     rows = "".join(f"v{i}\n" if i % 7 else "\n" if i % 2 else ' \n' for i in range(200))
     data = ("name\n" + "".join(f"x{i}\n" for i in range(100)) + rows).encode()
     for chunk in (16, 64, 300):
+        assert_same(data, chunk)
+    reader = CsvReader(data, chunk_bytes=64)
+    list(reader.batches())
+    assert reader.native_rows > 50  # the x lines; the chunks with blank lines go line by line
+
+
+def test_lines_longer_than_a_chunk() -> None:
+    """A chunk with no line break in it: the lines read end in the carried part."""
+    rows = "".join(f'{i},"{"b, " * (i % 50)}",{"c" * (i % 90)}\n' for i in range(120))
+    data = ("a,b,c\n" + rows).encode()
+    for chunk in (16, 64, 100):
         assert_same(data, chunk)
 
 
