@@ -342,8 +342,8 @@ def _extn_prefix(region: str) -> str:
 
 
 def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
-    """For values not in the USUAL shape: raw, ext, `well`, `broken`, `kind` (nanp, seven, invalid,
-    or null: not decided here) and national number `n`; see the comment above FAST_REGIONS."""
+    """raw, ext, `well`, `broken`, `kind` (nanp, seven, invalid, or null: not decided here) and
+    national number `n` per value (the USUAL shape is nanp); see the comment above FAST_REGIONS."""
     parts = raw.str.extract_groups(EXT_SPLIT)
     ext = parts.struct.field("2")
     body = pl.select(pl.when(ext.is_not_null()).then(parts.struct.field("1")).otherwise(raw)).to_series()
@@ -455,18 +455,12 @@ def _fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     empty = pl.DataFrame({"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True)})
     if region not in FAST_REGIONS or fmt not in FORMATS:
         return empty.with_columns(**{c: pl.lit(None, t) for c, t in COLUMNS.items() if c != "value"})
-    # most values are in the USUAL shape, so the other shapes are sorted out only for the rest
-    usual = v.str.contains(USUAL).fill_null(False)
-    usual_idx, odd_idx = usual.arg_true(), (~usual & v.is_not_null()).arg_true()
-    raw = v.filter(usual)
-    # the shape holds only digits and these characters
-    digits = raw.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6)
-    hot = pl.DataFrame({"i": usual_idx, "raw": raw, "ext": pl.repeat(None, len(raw), dtype=pl.String, eager=True),
-                        "n": digits.str.slice(-10), "well": pl.repeat(True, len(raw), eager=True),
-                        "broken": pl.repeat(False, len(raw), eager=True)})
-    odd = _classify(v.gather(odd_idx), fmt).with_columns(i=odd_idx)
+    # the values in the USUAL shape, most of them, were taken by hot_verdicts: all shapes are
+    # sorted out together here (fewer polars calls, on few rows)
+    at = v.is_not_null().arg_true()
+    odd = _classify(v.gather(at), fmt).with_columns(i=at)
     kind = odd["kind"]
-    nanp = pl.concat([hot, odd.filter(kind == "nanp").select(hot.columns)])
+    nanp = odd.filter(kind == "nanp")
     seven = odd.filter(kind == "seven")
     invalid = odd.filter(kind == "invalid")
     res = pl.concat([
