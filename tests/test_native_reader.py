@@ -57,6 +57,21 @@ def test_native_and_line_paths_agree_on_odd_quoting(body: str, chunk: int, heade
     assert_same(data[:-1] + b"\xff" + data[-1:], chunk)  # a byte that is not UTF-8: the same error
 
 
+# Rows of well-formed cells (quoted or not, blank or not, multi-byte), mostly with the header's
+# cell count: chunks polars reads next to chunks with a short, long or blank row.
+CELL = st.sampled_from(["x", "", " ", '"a,b"', '""', '" "', '"\t"', "é", "漢字", '"q ""r"""', "\u3000"])
+ROW = st.integers(2, 4).flatmap(lambda n: st.lists(CELL, min_size=n, max_size=n)).map(",".join)
+REGULAR = st.lists(CELL, min_size=3, max_size=3).map(",".join)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(REGULAR, REGULAR, REGULAR, ROW), max_size=80), st.integers(16, 300),
+       st.sampled_from(["\n", "\r\n"]))
+def test_native_and_line_paths_agree_on_mostly_regular_rows(rows: list[str], chunk: int, eol: str) -> None:
+    data = eol.join(["a,b,c", *rows, ""]).encode()
+    assert_same(data, chunk)
+
+
 @pytest.mark.parametrize("line", [
     '1,"2,2",3', '1,"",3', '"1"x"y",2,3', ' "1",2,3', 'a"",2,3', '"a""b",2,3', '1,2,"3" ',
     '1,2', '1,2,3,4', ',,', ' , ,', '1,"2\n2",3', '1,2,3\r4,5,6', '1,\x002,3', '"1,2,3',
