@@ -103,3 +103,12 @@ def test_all_hot_none_hot_and_empty() -> None:
                 min_size=1, max_size=40))
 def test_generated_values_normalise_as_before(values: list[str | None]) -> None:
     assert_same(values)
+
+
+def test_usual_validity_leaves_out_only_a_general_pattern_every_usual_number_meets() -> None:
+    us = phones.nanp_table()[0][2]
+    assert phones._usual_validity(us) == (us[1],)
+    assert phones._usual_validity((r"^(?:3\d{6}|[2-9]\d{9})$", "t")) == ("t",)
+    for general in [r"^(?:[2-9]\d{8})$", r"^(?:a\|[2-9]\d{9})$", r"^(?:([2-9]\d{9}))$", r"^(?:[2-8]\d{9})$",
+                    r"^(?:[2-9]\d{9}5)$"]:
+        assert phones._usual_validity((general, "t")) == (general, "t")
