@@ -154,20 +154,7 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
     wins); the numbers claimed by leading digits, usually none, go to `_resolve_each` for their
     region, unless no region of the run has valid numbers of this length: then `found` stays
     null (the callers read it only for valid numbers)."""
-    n = pl.col("n")
-    claims = None
-    for seg in _segments(table):
-        if seg[0][1] is None:
-            region, _, ok = seg[0]
-            if ok is None:  # nothing of this length is valid there
-                continue
-            claim, who = _valid_in(n, ok), pl.lit(region)
-        else:  # "": some region of the run, which one is left to _resolve_each; "-": invalid anyway
-            claim = n.str.contains("^(?:" + "|".join(lead[1:] for _, lead, _ in seg) + ")")
-            who = pl.lit("" if any(ok is not None for _, _, ok in seg) else "-")
-        claims = (pl if claims is None else claims).when(claim).then(who)
-    if claims is None:
-        claims = pl.lit(None, pl.String)
+    claims = _run_claims(tuple(table))
     found = pl.DataFrame({"n": national.cast(pl.String)}).lazy().select(found=claims).collect()["found"]
     valid = (found.is_not_null() & (found != "") & (found != "-")).alias("valid")
     found = found.replace("-", None)
@@ -176,6 +163,25 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
         each = _resolve_each(national.gather(by_leads), table)
         found, valid = found.scatter(by_leads, each["found"]), valid.scatter(by_leads, each["valid"])
     return pl.DataFrame({"found": found, "valid": valid})
+
+
+@lru_cache(maxsize=1024)
+def _run_claims(table: tuple) -> pl.Expr:
+    """For resolve_regions, over column n: the region of the first run that claims a number ("": a
+    run of regions with leading digits, "-": the same where none of them has valid numbers)."""
+    n = pl.col("n")
+    claims = None
+    for seg in _segments(table):
+        if seg[0][1] is None:
+            region, _, ok = seg[0]
+            if ok is None:  # nothing of this length is valid there
+                continue
+            claim, who = _valid_in(n, ok), pl.lit(region)
+        else:
+            claim = n.str.contains("^(?:" + "|".join(lead[1:] for _, lead, _ in seg) + ")")
+            who = pl.lit("" if any(ok is not None for _, _, ok in seg) else "-")
+        claims = (pl if claims is None else claims).when(claim).then(who)
+    return pl.lit(None, pl.String) if claims is None else claims
 
 
 def _resolve_each(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame:
@@ -274,11 +280,12 @@ def _known_codes() -> tuple[pl.Series, ...]:
     return tuple(pl.Series([str(c) for c in codes if len(str(c)) == k]).implode() for k in (1, 2, 3))
 
 
-def _claims(n: pl.Expr, table: Sequence[tuple]) -> pl.Expr:
-    """is_valid_number for national numbers `n` of one length, as one expression: the first region
-    of `table` that claims a number decides, as in resolve_regions (a when/then per region: for
-    the few regions of a code other than 1)."""
-    expr = None
+@lru_cache(maxsize=4096)
+def _claims(table: tuple) -> pl.Expr:
+    """is_valid_number for national numbers (column nsn) of one length, as one expression: the
+    first region of `table` that claims a number decides, as in resolve_regions (a when/then per
+    region: for the few regions of a code other than 1)."""
+    n, expr = pl.col("nsn"), None
     for _, lead, ok in table:
         if lead is None:  # it claims the numbers valid there
             if ok is None:
@@ -313,7 +320,7 @@ def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
             mine = mine & ~nsn.str.contains(f"^(?:{prefix})")
         possible, where = _possible(code, length)
         if possible:
-            ok = (pl if ok is None else ok).when(mine).then(_claims(nsn, table))
+            ok = (pl if ok is None else ok).when(mine).then(_claims(table))
         else:
             wrong = (pl if wrong is None else wrong).when(mine).then(pl.lit("wrong number of digits for " + where))
     ok = pl.lit(None, pl.Boolean) if ok is None else ok
