@@ -16,7 +16,7 @@ from .reader import CHUNK_BYTES, LINE, CsvReader, Source
 from .report import Report
 from .schema import Schema, load_schema
 from .types import Context
-from .validate import ISSUE_SCHEMA, Prepared, Processed, Validator, issues_frame
+from .validate import ISSUE_SCHEMA, Prepared, Processed, Validator, issues_frame, preload_pandera
 from .writer import (AtomicFile, CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes, write_text)
 from .writer import line_ending as writer_line_ending
 
@@ -64,6 +64,8 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
          phone_format: str | None, chunk_bytes: int, progress: Progress | None,
          escape_formulas: bool = False) -> tuple[Report, Validator, Iterator[Processed]]:
     resolved = resolve_schema(object, schema, connector)
+    if resolved is not None:
+        preload_pandera()
     reader = CsvReader(source, encoding=encoding, delimiter=delimiter, chunk_bytes=chunk_bytes)
     info = reader.info
     validator = Validator(resolved, info.header, info.header_line, Context(region, phone_format, escape_formulas))

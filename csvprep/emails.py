@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from .schema import Field
 from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 # The fast path: polars expressions decide the common shapes exactly as email-validator would
 # (same verdict, same message); everything else goes to email-validator once per distinct value.

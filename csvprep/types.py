@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandera.polars as pa
 import polars as pl
 
 from .schema import Field
+
+if TYPE_CHECKING:  # pandera is imported when a schema is checked, not at start-up
+    import pandera.polars as pa
 
 
 @dataclass
@@ -61,6 +63,8 @@ def changed(before: pl.Series, after: pl.Series) -> pl.Series:
 
 def matches(pattern: str, error: str) -> pa.Check:
     """A pandera check that values match a (Rust-syntax) regex, evaluated by polars."""
+    import pandera.polars as pa
+
     return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).str.contains(pattern)),
                     error=error)
 
@@ -245,6 +249,8 @@ class Boolean(FieldType):
         return Outcome(pl.select(pl.when(out.is_not_null()).then(out).otherwise(v)).to_series().alias(s.name), flags)
 
     def checks(self, f: Field) -> list[pa.Check]:
+        import pandera.polars as pa
+
         return [pa.Check.isin([str(self.opt(f, "true")), str(self.opt(f, "false"))], error="boolean.invalid")]
 
 

@@ -1,11 +1,15 @@
 """URL type: trimmed, `https://` added to bare domains, host lower-cased, http(s) only."""
 from __future__ import annotations
 
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from .schema import Field
 from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 BARE = r"^(?i)(www\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(:\d{1,5})?([/?#].*)?$"
 VALID = r"^https?://([\p{Ll}\p{N}]([\p{Ll}\p{N}-]{0,61}[\p{Ll}\p{N}])?\.)+[\p{Ll}]{2,63}\.?(:\d{1,5})?([/?#]\S*)?$"

@@ -1,12 +1,13 @@
 """Apply a schema to a batch of text rows: normalised rows, issues, clean and rejected rows."""
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandera.polars as pa
 import polars as pl
-from pandera.errors import SchemaErrors
 
 from . import formula
 from .keys import KeyIndex, first_in_batch
@@ -15,10 +16,20 @@ from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
 from .types import TYPES, Context, matches, normalise_distinct
 
+if TYPE_CHECKING:  # imported at first use: it takes a good part of start-up
+    import pandera.polars as pa
+
 REASONS = "_reasons"
 ISSUE_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
                 "severity": pl.String, "message": pl.String, "fixed": pl.String}
 PANDERA_CODES = {"not_nullable": "field.required"}
+
+
+def preload_pandera() -> None:
+    """Import pandera in a background thread (the first batch needs it only after its types):
+    start-up does not wait for it."""
+    if "pandera.polars" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("pandera.polars",), daemon=True).start()
 
 
 def empty_issues() -> pl.DataFrame:
@@ -34,6 +45,8 @@ def issues_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 def pandera_schema(schema: Schema, type_checks: bool = True, unique: bool = True,
                    only: list[str] | None = None) -> pa.DataFrameSchema:
     """Compile a csvprep schema to a pandera polars schema over text columns."""
+    import pandera.polars as pa
+
     columns = {}
     for f in schema.fields:
         if only is not None and f.name not in only:
@@ -266,6 +279,8 @@ class Validator:
             frame = normalised.select(cols)[idx]
         if cols not in self._pandera_for:
             self._pandera_for[cols] = pandera_schema(self.schema, type_checks=False, unique=False, only=list(cols))
+        from pandera.errors import SchemaErrors
+
         try:
             self._pandera_for[cols].validate(frame, lazy=True)
             return empty_issues()
