@@ -349,8 +349,9 @@ def _extn_prefix(region: str) -> str:
 
 
 def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
-    """raw, ext, `well`, `broken`, `kind` (nanp, seven, invalid, or null: not decided here) and
-    national number `n` per value (the USUAL shape is nanp); see the comment above FAST_REGIONS."""
+    """raw, ext, `well`, `broken`, `kind` (nanp, seven, invalid, or null: not decided here),
+    national number `n` and `intl` text per value (the USUAL shape is nanp); see the comment
+    above FAST_REGIONS."""
     parts = raw.str.extract_groups(EXT_SPLIT)
     ext = parts.struct.field("2")
     body = pl.select(pl.when(ext.is_not_null()).then(parts.struct.field("1")).otherwise(raw)).to_series()
@@ -371,9 +372,12 @@ def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
         .when(pl.lit(fmt == "E164") & plain & (nd == 7) & ~idd).then(pl.lit("seven"))
         .when(plain & pl.col("ext").is_null() & ~pl.col("d").str.starts_with("1") & ~idd
               & (nd.is_in([8, 9]) | nd.is_between(11, 17))).then(pl.lit("invalid")))
-    # the national number: the last 10 digits of a NANP shape, all 7 of a plain one
+    # the national number: the last 10 digits of a NANP shape, all 7 of a plain one; the text for
+    # _intl_verdicts: a '+' number, or plain digits after 011 (as phonenumbers reads them), as '+'
     return frame.select("raw", "ext", "well", "broken", kind=kind,
-                        n=pl.when(nanp).then(pl.col("d").str.slice(-10)).otherwise(pl.col("d")))
+                        n=pl.when(nanp).then(pl.col("d").str.slice(-10)).otherwise(pl.col("d")),
+                        intl=pl.when(pl.col("raw").str.contains(INTL_SHAPE)).then(pl.col("raw"))
+                        .when(plain & pl.col("ext").is_null() & idd).then(pl.lit("+") + pl.col("d").str.slice(3)))
 
 
 def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: str) -> pl.DataFrame:
@@ -482,20 +486,12 @@ def _fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     out = {"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True).scatter(idx, True)}
     for col in ("formatted", "shape", "number", "detail"):
         out[col] = pl.repeat(None, len(v), dtype=pl.String, eager=True).alias(col).scatter(idx, res[col])
-    if fmt == "E164":
-        # '+' numbers, and plain digits after 011, which phonenumbers reads as '+' numbers
-        left = (~out["decided"] & v.is_not_null()).arg_true()
-        rest = v.gather(left)
-        rest_digits = rest.str.replace_all("[^0-9]", "")
-        plus_at = left.filter(rest.str.contains(INTL_SHAPE).fill_null(False))
-        idd = rest.str.contains(PLAIN) & rest_digits.str.contains("^011[1-9]")
-        idd_at = left.filter(idd.fill_null(False))
-        if len(plus_at) or len(idd_at):
-            texts = pl.concat([v.gather(plus_at), "+" + rest_digits.filter(idd.fill_null(False)).str.slice(3)])
-            res = _intl_verdicts(texts)
-            both = pl.concat([plus_at, idd_at])
+    if fmt == "E164":  # the rest, as '+' numbers where _classify found them
+        intl = odd.filter(kind.is_null() & odd["intl"].is_not_null())
+        if intl.height:
+            res = _intl_verdicts(intl["intl"])
             for col in ("decided", "formatted", "shape", "number", "detail"):
-                out[col] = out[col].scatter(both, res[col])
+                out[col] = out[col].scatter(intl["i"], res[col])
     return pl.DataFrame(out)
 
 
