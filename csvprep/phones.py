@@ -4,14 +4,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from .schema import Field
 from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 FORMATS = {"E164": PhoneNumberFormat.E164, "INTERNATIONAL": PhoneNumberFormat.INTERNATIONAL,
            "NATIONAL": PhoneNumberFormat.NATIONAL}
