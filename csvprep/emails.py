@@ -37,6 +37,7 @@ MESSAGES = {
     "no_tld": "The part after the @-sign is not valid. It is not within a valid top-level domain.",
     "special": "The part after the @-sign is a special-use or reserved name that cannot be used with email.",
     "bad_chars": "The part after the @-sign contains invalid characters: ",
+    "space": "The email address contains invalid characters before the @-sign: SPACE.",
 }
 
 
@@ -100,8 +101,12 @@ def _decide_rest(values: pl.Series) -> pl.DataFrame:
            .list.eval(pl.lit("'") + pl.element() + pl.lit("'")).list.join(", ") + pl.lit("."))
     safe = v.str.contains(SAFE)
     local_ok = pl.col("local").str.contains(rf"^{DOT_ATOM}$")
+    # one '@' after ASCII atom characters, dots and at least one space: email-validator checks
+    # the local part first, and its only invalid character is the space
+    spaced = pl.col("local").str.contains(rf"^[{ATEXT}. ]* [{ATEXT}. ]*$") & ~domain.str.contains("@", literal=True)
     frame = frame.select(
         decided=pl.when(v.is_null()).then(True)
+        .when(spaced).then(True)
         .when(~safe).then(False)
         .when(at.is_null()).then(True)
         .when(at == 0).then(True)
@@ -111,6 +116,7 @@ def _decide_rest(values: pl.Series) -> pl.DataFrame:
         .when(hostish).then(host_decided)
         .otherwise(True),
         error=pl.when(v.is_null()).then(pl.lit(None, pl.String))
+        .when(spaced).then(pl.lit(m["space"]))
         .when(at.is_null()).then(pl.lit(m["no_at"]))
         .when(at == 0).then(pl.lit(m["empty_local"]))
         .when(domain == "").then(pl.lit(m["empty_domain"]))
