@@ -62,7 +62,8 @@ def compact_issues(issues: pl.DataFrame) -> pl.DataFrame:
 def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike | None,
          connector: str | None, encoding: str | None, delimiter: str | None, region: str | None,
          phone_format: str | None, chunk_bytes: int, progress: Progress | None,
-         escape_formulas: bool = False) -> tuple[Report, Validator, Iterator[Processed]]:
+         escape_formulas: bool = False
+         ) -> tuple[Report, Validator, Callable[..., Iterator[Processed]]]:
     resolved = resolve_schema(object, schema, connector)
     if resolved is not None:
         preload_pandera()
@@ -74,31 +75,42 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
         object=resolved.object if resolved else None, connector=resolved.connector if resolved else None,
         encoding_confidence=info.encoding.confidence)
 
-    def batches() -> Iterator[Processed]:
+    def batches(encode: Callable[[pl.DataFrame], bytes] | None = None) -> Iterator[Processed]:
+        """The processed batches in file order; `encode` writes each batch's clean rows as CSV
+        (in a thread, so the caller only appends the bytes)."""
         issues = [compact_issues(issues_frame(info.issues + validator.header_issues()))]
+
         # batches are prepared in threads while the next ones are read (polars releases the GIL);
-        # key duplicates and the split are finished one batch at a time, in file order
-        def finish(future: Future[Prepared], bytes_done: int) -> Processed:
-            done = validator.finish(future.result())
+        # one more thread finishes them in file order (key duplicates across batches), compacts
+        # their issues and encodes their clean rows: the reading thread does little else
+        def finish(prepared: Future[Prepared]) -> tuple[Processed, pl.DataFrame]:
+            done = validator.finish(prepared.result())
+            if encode is not None:
+                done.clean_csv = encode(done.clean)
+            return done, compact_issues(done.issues)
+
+        def account(future: Future[tuple[Processed, pl.DataFrame]], bytes_done: int) -> Processed:
+            done, compact = future.result()
             report.read += done.read
             report.clean += done.clean.height
             report.rejected += done.rejects.height
-            issues.append(compact_issues(done.issues))
+            issues.append(compact)
             if progress:
                 progress(bytes_done, info.size)
             return done
 
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            pending: deque[tuple[Future[Prepared], int]] = deque()
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool, ThreadPoolExecutor(max_workers=1) as finisher:
+            pending: deque[tuple[Future[tuple[Processed, pl.DataFrame]], int]] = deque()
             for batch in reader.batches():
-                pending.append((pool.submit(validator.prepare, batch), batch.bytes_done))
+                prepared = pool.submit(validator.prepare, batch)
+                pending.append((finisher.submit(finish, prepared), batch.bytes_done))
                 while len(pending) > WORKERS:
-                    yield finish(*pending.popleft())
+                    yield account(*pending.popleft())
             while pending:
-                yield finish(*pending.popleft())
+                yield account(*pending.popleft())
         report.issues = pl.concat(issues)
 
-    return report, validator, batches()
+    return report, validator, batches
 
 
 def check(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
@@ -108,7 +120,7 @@ def check(source: Source, object: str | None = None, schema: Schema | str | os.P
     """Validate a CSV (path, file object or DataFrame) and return the report; writes nothing."""
     report, _, batches = _run(source, object, schema, connector, encoding, delimiter, region,
                               phone_format, chunk_bytes, progress, escape_formulas)
-    for _ in batches:
+    for _ in batches():
         pass
     return report
 
@@ -124,7 +136,7 @@ def clean(source: Source, object: str | None = None, schema: Schema | str | os.P
     """
     report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
                                       phone_format, chunk_bytes, progress, escape_formulas)
-    parts = list(batches)
+    parts = list(batches())
     cols = validator.output_columns
     clean_df = pl.concat([p.clean for p in parts]) if parts else pl.DataFrame(schema={c: pl.String for c in cols})
     rejects = pl.concat([p.rejects for p in parts]) if parts else pl.DataFrame()
@@ -200,9 +212,14 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         staged = AtomicFile(report_path) if report_path else None  # fails early; committed with the rest
         if staged:
             sinks.append(staged)
-        for done in batches:
-            clean_sink.write(done.clean)
-            reject_sink.write(done.rejects)
+        if isinstance(clean_sink, PartedCsvSink):  # CSV encoded in the finishing thread
+            for done in batches(clean_sink.encode):
+                clean_sink.write(done.clean, done.clean_csv)
+                reject_sink.write(done.rejects)
+        else:
+            for done in batches():
+                clean_sink.write(done.clean)
+                reject_sink.write(done.rejects)
         parts = clean_sink.final_paths()
         report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
         report.outputs["rejects"] = str(rej)

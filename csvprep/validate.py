@@ -101,6 +101,7 @@ class Processed:
     rejects: pl.DataFrame
     issues: pl.DataFrame
     read: int
+    clean_csv: bytes | None = None  # the clean rows already written as CSV, when the caller asked
 
 
 class Validator:

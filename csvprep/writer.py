@@ -173,24 +173,26 @@ class PartedCsvSink:
         self.sinks.append(CsvSink(part_path(self.path, n), self.columns, self.separator, self.line_terminator))
         self._rows, self._bytes = 0, self.header_bytes
 
-    def write(self, frame: pl.DataFrame) -> None:
-        """Append rows, starting new parts as the limits are reached."""
+    def encode(self, frame: pl.DataFrame) -> bytes:
+        """`frame`'s rows as this sink writes them (no header); may run in another thread."""
+        buf = io.BytesIO()
+        frame.select(self.columns).write_csv(buf, include_header=False, separator=self.separator,
+                                             line_terminator=self.line_terminator, quote_style="necessary")
+        return buf.getvalue()
+
+    def write(self, frame: pl.DataFrame, data: bytes | None = None) -> None:
+        """Append rows, starting new parts as the limits are reached; `data` is `encode(frame)`
+        when the caller has it already."""
         if not frame.height:
             return
         frame = frame.select(self.columns)
-        if not self.max_rows and not self.max_bytes:
-            self.sinks[-1].write(frame)
-            self.rows += frame.height
-            return
         if not self.max_rows or self._rows + frame.height <= self.max_rows:
-            # written to memory first: when the whole batch fits in the part, that is all it costs
-            buf = io.BytesIO()
-            frame.write_csv(buf, include_header=False, separator=self.separator,
-                            line_terminator=self.line_terminator, quote_style="necessary")
-            if not self.max_bytes or self._bytes + buf.tell() <= self.max_bytes:
-                self.sinks[-1].write_bytes(buf.getbuffer(), frame.height)
+            # the whole batch as CSV first: when it fits in the part, appending it is all it costs
+            data = self.encode(frame) if data is None else data
+            if not self.max_bytes or self._bytes + len(data) <= self.max_bytes:
+                self.sinks[-1].write_bytes(data, frame.height)
                 self._rows += frame.height
-                self._bytes += buf.tell()
+                self._bytes += len(data)
                 self.rows += frame.height
                 return
         sizes = row_bytes(frame, self.separator, self.line_terminator) if self.max_bytes else None

@@ -205,6 +205,13 @@ def test_a_write_failure_mid_run_leaves_no_partial_output(tmp_path, monkeypatch,
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_sink_write(self, frame, header)
 
+    real_write_bytes = writer.CsvSink.write_bytes
+
+    def full_disk_bytes(self, data, rows):  # clean rows arrive already encoded
+        if self.file.path.name.startswith(target):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_bytes(self, data, rows)
+
     def report_fails(self, *args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -212,6 +219,7 @@ def test_a_write_failure_mid_run_leaves_no_partial_output(tmp_path, monkeypatch,
         monkeypatch.setattr(Report, "to_json", report_fails)
     else:
         monkeypatch.setattr(writer.CsvSink, "_write", full_disk)
+        monkeypatch.setattr(writer.CsvSink, "write_bytes", full_disk_bytes)
     message = fails("clean", str(src), "-o", str(out_dir / "clean.csv"), "--rejects", str(out_dir / "rejects.csv"),
                     "--report", str(out_dir / "report.json"), "--chunk-size", "4KB")
     assert "No space left" in message
