@@ -45,18 +45,23 @@ def resolve_schema(object: str | None = None, schema: Schema | str | os.PathLike
     return None
 
 
-# The whole file's issues stay in memory for the report: repetitive text as categoricals.
+# The whole file's issues stay in memory for the report, compressed until the end: repetitive
+# text as categoricals, then LZ4 (websites, messages and fixed values repeat a lot).
 COMPACT_ISSUES = {"column": pl.Categorical, "code": pl.Categorical, "severity": pl.Categorical,
                   "message": pl.Categorical}
 
 
-def compact_issues(issues: pl.DataFrame) -> pl.DataFrame:
-    """A compact copy of a batch's issues: categoricals for the repetitive columns, and the rest
-    copied out of the batch's buffers (a slice would keep the whole batch's text alive)."""
+def compact_issues(issues: pl.DataFrame) -> bytes:
+    """A batch's issues as compressed Arrow IPC bytes (`expand_issues` reads them back): a few
+    bytes per issue, and nothing of the batch's buffers kept alive."""
     buf = io.BytesIO()
-    issues.cast(ISSUE_SCHEMA).cast(COMPACT_ISSUES).write_ipc(buf)
-    buf.seek(0)
-    return pl.read_ipc(buf)
+    issues.cast(ISSUE_SCHEMA).cast(COMPACT_ISSUES).write_ipc(buf, compression="lz4")
+    return buf.getvalue()
+
+
+def expand_issues(parts: list[bytes]) -> pl.DataFrame:
+    """The issue frame of `compact_issues` parts, in order."""
+    return pl.concat([pl.read_ipc(io.BytesIO(p)) for p in parts])
 
 
 def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike | None,
@@ -83,13 +88,13 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
         # batches are prepared in threads while the next ones are read (polars releases the GIL);
         # one more thread finishes them in file order (key duplicates across batches), compacts
         # their issues and encodes their clean rows: the reading thread does little else
-        def finish(prepared: Future[Prepared]) -> tuple[Processed, pl.DataFrame]:
+        def finish(prepared: Future[Prepared]) -> tuple[Processed, bytes]:
             done = validator.finish(prepared.result())
             if encode is not None:
                 done.clean_csv = encode(done.clean)
             return done, compact_issues(done.issues)
 
-        def account(future: Future[tuple[Processed, pl.DataFrame]], bytes_done: int) -> Processed:
+        def account(future: Future[tuple[Processed, bytes]], bytes_done: int) -> Processed:
             done, compact = future.result()
             report.read += done.read
             report.clean += done.clean.height
@@ -100,7 +105,7 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
             return done
 
         with ThreadPoolExecutor(max_workers=WORKERS) as pool, ThreadPoolExecutor(max_workers=1) as finisher:
-            pending: deque[tuple[Future[tuple[Processed, pl.DataFrame]], int]] = deque()
+            pending: deque[tuple[Future[tuple[Processed, bytes]], int]] = deque()
             for batch in reader.batches():
                 prepared = pool.submit(validator.prepare, batch)
                 pending.append((finisher.submit(finish, prepared), batch.bytes_done))
@@ -108,7 +113,7 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
                     yield account(*pending.popleft())
             while pending:
                 yield account(*pending.popleft())
-        report.issues = pl.concat(issues)
+        report.issues = expand_issues(issues)
 
     return report, validator, batches
 
