@@ -24,7 +24,8 @@ def key_hash(frame: pl.DataFrame, key: list[str]) -> pl.Series:
     already in `frame` is taken as it is."""
     if "_h" in frame.columns:
         return frame["_h"]
-    return frame.select(pl.struct(key).hash(seed=20261122).alias("_h"))["_h"]
+    h = pl.col(key[0]).hash(seed=20261122) if len(key) == 1 else pl.struct(key).hash(seed=20261122)
+    return frame.select(h.alias("_h"))["_h"]
 
 
 def first_in_batch(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:

@@ -309,9 +309,10 @@ class Validator:
         """Rows without errors and with a whole key: `_line`, the key, `_h` and `first` (the first
         line of the key in this batch)."""
         errors = issues.filter(pl.col("severity") == "error")["line"].unique()
-        cand = normalised.filter(~pl.col(LINE).is_in(errors.implode()) if errors.len() else pl.lit(True))
-        cand = cand.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
-        return first_in_batch(cand.select(LINE, *self.key), self.key)
+        ok = pl.all_horizontal([pl.col(k).is_not_null() for k in self.key])
+        if errors.len():
+            ok = ok & ~pl.col(LINE).is_in(errors.implode())
+        return first_in_batch(normalised.select(LINE, *self.key).filter(ok), self.key)
 
     def _key_issues(self, rows: pl.DataFrame, dups: pl.DataFrame) -> pl.DataFrame:
         """`key.duplicate` for the rows of `dups` (`_line`, `first`): they repeat the key of an
