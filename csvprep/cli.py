@@ -73,7 +73,7 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--escape-formulas", is_flag=True,
                      help="Prefix cells starting with = + - @ tab or CR with ' so spreadsheets show them as text."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary on stderr."),
-        click.option("--chunk-size", default="8MB", show_default=True, metavar="SIZE",
+        click.option("--chunk-size", default="12MB", show_default=True, metavar="SIZE",
                      help="Bytes read per batch; memory use grows with it."),
     ]):
         fn = opt(fn)

@@ -20,7 +20,7 @@ from .sniff import SAMPLE_BYTES, Dialect, Encoding, detect_dialect, detect_encod
 Source = Union[str, os.PathLike, IO[bytes], IO[str], bytes, pl.DataFrame]
 LINE = "_line"
 RAW = "_raw"
-CHUNK_BYTES = 8 << 20  # per batch; batches are prepared two at a time (api.WORKERS)
+CHUNK_BYTES = 12 << 20  # per batch; batches are prepared two at a time (api.WORKERS)
 BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String}
 RESERVED = {LINE, RAW, "_reasons"}  # columns csvprep adds to its own frames and rejects files
 PREAMBLE_SCAN_LINES = 200  # lines of the sample looked at to find a title row or notes
