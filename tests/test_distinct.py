@@ -84,3 +84,33 @@ def test_text_trims_and_collapses_like_strip_then_replace(values: list[str]) -> 
     expected = pl.select(pl.when(stripped == "").then(None).otherwise(stripped.str.replace_all(r"\s+", " "))).to_series()
     got = TYPES["text"].normalise(s, Field(name="t"), Context()).value
     assert got.to_list() == expected.to_list()
+
+
+def _domain_rule_reference(e: str | None, w: str | None) -> bool:
+    """Row by row: is there a domain.mismatch? (the rule's definition, in plain Python)."""
+    import re
+
+    if e is None or w is None:
+        return False
+    m = re.search(r"@([^@]+)$", e)
+    h = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", w)
+    if not m or not h:
+        return False
+    dom, site = m.group(1).lower(), h.group(1).lower().removeprefix("www.")
+    return not (site == dom or site.endswith("." + dom) or dom.endswith("." + site))
+
+
+PARTS = st.sampled_from(["a", "acme", "Acme", "com", "co.uk", ".", "@", "www.", "mail.", "", "x-y", "ACME.COM"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), st.lists(PARTS, max_size=5).map("".join)),
+                          st.one_of(st.none(), st.tuples(st.sampled_from(["https://", "http://", "HTTP://", "ftp://", ""]),
+                                                         st.lists(PARTS, max_size=4).map("".join),
+                                                         st.sampled_from(["", "/", "/x", ":8080/", "?q"]))
+                                    .map("".join))), max_size=30))
+def test_same_domain_matches_its_row_by_row_definition(pairs: list) -> None:
+    frame = pl.DataFrame({"_line": list(range(2, len(pairs) + 2)), "e": [p[0] for p in pairs],
+                          "w": [p[1] for p in pairs]}, schema={"_line": pl.Int64, "e": pl.String, "w": pl.String})
+    got = same_domain(frame, Rule("same_domain", ["e", "w"]))["line"].to_list()
+    assert got == [line for line, (e, w) in zip(frame["_line"], pairs) if _domain_rule_reference(e, w)]
