@@ -5,7 +5,7 @@ import random
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from csvprep.rules import same_domain
@@ -109,6 +109,9 @@ PARTS = st.sampled_from(["a", "acme", "Acme", "com", "co.uk", ".", "@", "www.", 
                                                          st.lists(PARTS, max_size=4).map("".join),
                                                          st.sampled_from(["", "/", "/x", ":8080/", "?q"]))
                                     .map("".join))), max_size=30))
+@example([("a@xacme.com", "https://acme.com"), ("a@mail.acme.com", "http://www.acme.com/x"), ("a@ACME.com", "acme.com"),
+          ("a@b@acme.com", "https://acme.com"), ("a@acme.com", "https://shop.acme.com"), ("a@acme.com", "https://xacme.com"),
+          ("acme.com", "https://acme.com"), ("a@", "https://acme.com"), ("a@acme.com", "https://@/")])
 def test_same_domain_matches_its_row_by_row_definition(pairs: list) -> None:
     frame = pl.DataFrame({"_line": list(range(2, len(pairs) + 2)), "e": [p[0] for p in pairs],
                           "w": [p[1] for p in pairs]}, schema={"_line": pl.Int64, "e": pl.String, "w": pl.String})
