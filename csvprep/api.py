@@ -230,7 +230,8 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         report.outputs["rejects"] = str(rej)
         if staged:
             report.outputs["report"] = str(report_path)
-            staged.fh.write((report.to_json() + "\n").encode("utf-8"))
+            report.write_json(staged.fh)
+            staged.fh.write(b"\n")
         for sink in sinks:
             sink.commit()
     except BaseException:
@@ -242,4 +243,11 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
 
 def write_report(report: Report, path: str | os.PathLike) -> None:
     """Write the JSON report atomically."""
-    write_text(path, report.to_json() + "\n")
+    f = AtomicFile(path)
+    try:
+        report.write_json(f.fh)
+        f.fh.write(b"\n")
+    except OSError as exc:
+        f.discard()
+        raise OutputError(f"{path}: writing failed ({exc.strerror})")
+    f.commit()

@@ -56,6 +56,18 @@ def emit(text: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+def emit_json(report: Report) -> None:
+    """The JSON report on stdout, written a slice of issues at a time; `| head` as in `emit`."""
+    try:
+        out = sys.stdout.buffer
+        report.write_json(out)
+        out.write(b"\n")
+        out.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by check and clean."""
     for opt in reversed([
@@ -161,7 +173,10 @@ def check(file: str, fmt: str, **o: Any) -> None:
     """
     with progress_bar(o["quiet"] or fmt == "json") as progress:
         report = api.check(file, progress=progress, **common_kwargs(o))
-    emit(report.to_json() if fmt == "json" else report.to_text())
+    if fmt == "json":
+        emit_json(report)
+    else:
+        emit(report.to_text())
     sys.exit(exit_code(report, o["strict"]))
 
 

@@ -1,9 +1,10 @@
 """The report of a run: counts, detected format and every issue with its place."""
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 
@@ -69,11 +70,22 @@ class Report:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text; polars serialises the issues (no Python object per issue)."""
+        buf = io.BytesIO()
+        self.write_json(buf, indent)
+        return buf.getvalue().decode("utf-8")
+
+    def write_json(self, fh: IO[bytes], indent: int | None = 2, slice_rows: int = 100_000) -> None:
+        """Write `to_json()` to a binary file, the issues a slice at a time (a big report is
+        never one string in memory)."""
         marker = "\x00csvprep-issues\x00"
         head = {**self.to_dict(include_issues=False), "issues": marker}
-        text = json.dumps(head, indent=indent, ensure_ascii=False)
-        issues = self.issues.select(list(ISSUE_SCHEMA)).write_json() if self.issues.height else "[]"
-        return text.replace(json.dumps(marker), issues, 1)
+        before, after = json.dumps(head, indent=indent, ensure_ascii=False).split(json.dumps(marker), 1)
+        fh.write(before.encode("utf-8") + b"[")
+        issues = self.issues.select(list(ISSUE_SCHEMA))
+        for start in range(0, issues.height, slice_rows):
+            part = issues.slice(start, slice_rows).write_json().encode("utf-8")  # '[{...},{...}]'
+            fh.write((b"," if start else b"") + part[1:-1])
+        fh.write(b"]" + after.encode("utf-8"))
 
     def to_text(self, limit: int = 20) -> str:
         """A short human summary: counts per code and the first issues with their lines."""

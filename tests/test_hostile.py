@@ -216,7 +216,7 @@ def test_a_write_failure_mid_run_leaves_no_partial_output(tmp_path, monkeypatch,
         raise OSError(errno.ENOSPC, "No space left on device")
 
     if target == "report":
-        monkeypatch.setattr(Report, "to_json", report_fails)
+        monkeypatch.setattr(Report, "write_json", report_fails)
     else:
         monkeypatch.setattr(writer.CsvSink, "_write", full_disk)
         monkeypatch.setattr(writer.CsvSink, "write_bytes", full_disk_bytes)

@@ -19,6 +19,20 @@ def test_json_text_equals_the_dict_shape_with_awkward_values():
     assert json.loads(report.to_json(indent=None)) == from_text
 
 
+def test_json_written_in_slices_is_the_same_json():
+    import io
+
+    df = pl.DataFrame({"Email": ["a@x.com", "bad", "c@", None, "e@x.com"], "Phone": ["12", "x", "303 928 2134", "", "1"]})
+    report = csvprep.check(df, object="contact")
+    assert report.issues.height > 3
+    for rows in (1, 2, 3, 1000):
+        buf = io.BytesIO()
+        report.write_json(buf, slice_rows=rows)
+        assert json.loads(buf.getvalue()) == json.loads(json.dumps(report.to_dict()))
+    empty = csvprep.check(pl.DataFrame({"Email": ["a@x.com"]}), object="contact")
+    assert json.loads(empty.to_json())["issues"] == []
+
+
 def test_counts_and_text_summary(sample_contact):
     report = csvprep.check(sample_contact, object="contact")
     assert report.counts() == {"phone.unassigned": 4, "domain.mismatch": 2, "phone.malformed": 1}
