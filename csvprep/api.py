@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from .errors import OutputError
+from .keys import KeyIndex
 from .reader import CHUNK_BYTES, LINE, CsvReader, Source
 from .report import Report
 from .schema import Schema, load_schema
@@ -113,6 +114,7 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
                     yield account(*pending.popleft())
             while pending:
                 yield account(*pending.popleft())
+        validator.seen = KeyIndex(validator.key)  # the keys are no longer needed: free them first
         report.issues = expand_issues(issues)
 
     return report, validator, batches
