@@ -93,6 +93,8 @@ def analyse(raw: str, region: str, fmt: str) -> tuple[str | None, str | None, st
 FAST_REGIONS = {"US"}
 # [0-9], not \d: polars' \d also takes other scripts' digits, which phonenumbers rewrites as ASCII
 USUAL = r"^(?:\+1|1)?[ .-]?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
+# what can stand between the digits of the national number in the USUAL shape
+INNER_SEPARATORS = " .-)"
 NANP_SHAPE = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 NANP_BROKEN = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}|[0-9]{3}\))[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 PLAIN = r"^[0-9]+(?:[ .-][0-9]+)*$"
@@ -432,9 +434,16 @@ def hot_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
         hot = hot & n.str.contains(pattern)
     # staged, eagerly: one select would compute n once per use; a lazy query measured slower here
     return pl.DataFrame({"v": values.cast(pl.String)}).with_columns(
-        # the USUAL shape holds only digits and these characters
-        n=v.str.replace_many([" ", "(", ")", "-", ".", "+"], [""] * 6).str.slice(-10),
+        n=usual_national(v),
     ).with_columns(hot=hot.fill_null(False)).select("hot", formatted=pl.when("hot").then(_texts(n, fmt)))
+
+
+def usual_national(v: pl.Expr) -> pl.Expr:
+    """The national number (last 10 digits) of texts in the USUAL shape; anything for the others."""
+    # the USUAL shape holds only digits and " .-()+"; '(' and '+' come only before the area code,
+    # which the last 10 characters start with once the others are gone (fewer matches to cut:
+    # replace_many's cost is mostly per match)
+    return v.str.replace_many(list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS)).str.slice(-10)
 
 
 def _usual_validity(valid: tuple[str, str]) -> tuple[str, ...]:
