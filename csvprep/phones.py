@@ -159,12 +159,16 @@ def resolve_regions(national: pl.Series, table: Sequence[tuple]) -> pl.DataFrame
     wins); the numbers claimed by leading digits, usually none, go to `_resolve_each` for their
     region, unless no region of the run has valid numbers of this length: then `found` stays
     null (the callers read it only for valid numbers)."""
-    claims = _run_claims(tuple(table))
-    found = pl.DataFrame({"n": national.cast(pl.String)}).lazy().select(found=claims).collect()["found"]
-    valid = (found.is_not_null() & (found != "") & (found != "-")).alias("valid")
-    found = found.replace("-", None)
-    by_leads = (found == "").fill_null(False).arg_true()
-    if len(by_leads):
+    claim = pl.col("claim")
+    # one query: the claims and what they mean (each Series operation would be a polars call)
+    res = pl.DataFrame({"n": national.cast(pl.String)}).lazy().select(claim=_run_claims(tuple(table))).select(
+        found=pl.when(claim != "-").then(claim),
+        valid=(claim.is_not_null() & (claim != "") & (claim != "-")).fill_null(False),
+        by_leads=(claim == "").fill_null(False),
+    ).collect()
+    found, valid = res["found"], res["valid"]
+    if res["by_leads"].any():
+        by_leads = res["by_leads"].arg_true()
         each = _resolve_each(national.gather(by_leads), table)
         found, valid = found.scatter(by_leads, each["found"]), valid.scatter(by_leads, each["valid"])
     return pl.DataFrame({"found": found, "valid": valid})
@@ -402,7 +406,7 @@ def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: st
             text + pl.lit(" ext. " if fmt == "E164" else _extn_prefix(region)) + pl.col("ext"))
     plus = pl.col("raw").str.starts_with("+") | pl.col("raw").str.starts_with("00")
     other = pl.col("valid") & (pl.col("found") != region) & ~plus
-    return frame.with_columns(found=regions["found"], valid=regions["valid"]).select(
+    return frame.hstack([regions["found"], regions["valid"]]).select(
         formatted=text,
         shape=pl.when(pl.col("broken") & ~pl.col("well")).then(pl.lit("malformed")),
         number=pl.when(~pl.col("valid")).then(pl.lit("unassigned")).when(other).then(pl.lit("other_region")),
