@@ -102,6 +102,7 @@ PLAIN = r"^[0-9]+(?:[ .-][0-9]+)*$"
 EXT_SPLIT = r"(?i)^(.*?[0-9]) *(?:x|ext\.?|#) *([0-9]{1,9})$"
 _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
           "fixed_line", "mobile")
+_VERDICT = ("formatted", "shape", "number", "detail")
 UNASSIGNED = "possible, but no such number is assigned (unknown area code or range)"
 
 
@@ -390,7 +391,8 @@ def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
 
 
 def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: str) -> pl.DataFrame:
-    """formatted, shape, number, detail for NANP national numbers `n` of one length (see _classify)."""
+    """formatted, shape, number, detail (after `i`, where frame has it) for NANP national numbers `n`
+    of one length (see _classify)."""
     regions = resolve_regions(frame["n"], table)
     n = pl.col("n")
     a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
@@ -407,6 +409,7 @@ def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: st
     plus = pl.col("raw").str.starts_with("+") | pl.col("raw").str.starts_with("00")
     other = pl.col("valid") & (pl.col("found") != region) & ~plus
     return frame.hstack([regions["found"], regions["valid"]]).select(
+        *(["i"] if "i" in frame.columns else []),
         formatted=text,
         shape=pl.when(pl.col("broken") & ~pl.col("well")).then(pl.lit("malformed")),
         number=pl.when(~pl.col("valid")).then(pl.lit("unassigned")).when(other).then(pl.lit("other_region")),
@@ -479,34 +482,33 @@ def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
 def _fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """fast_verdicts without the hot path (see hot_verdicts)."""
     v = values.cast(pl.String)
-    empty = pl.DataFrame({"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True)})
+    n = len(v)
+    # all five columns in one polars call: each call costs about as much as judging a few hundred values
+    out = pl.select(decided=pl.repeat(False, n, dtype=pl.Boolean),
+                    **{c: pl.repeat(None, n, dtype=pl.String) for c in _VERDICT}).to_dict()
     if region not in FAST_REGIONS or fmt not in FORMATS:
-        return empty.with_columns(**{c: pl.lit(None, t) for c, t in COLUMNS.items() if c != "value"})
+        return pl.DataFrame(out)
     # the values in the USUAL shape, most of them, were taken by hot_verdicts: all shapes are
-    # sorted out together here (fewer polars calls, on few rows)
-    at = v.is_not_null().arg_true()
-    odd = _classify(v.gather(at), fmt).with_columns(i=at)
-    kind = odd["kind"]
-    nanp = odd.filter(kind == "nanp")
-    seven = odd.filter(kind == "seven")
-    invalid = odd.filter(kind == "invalid")
-    res = pl.concat([
-        _nanp_rows(nanp, nanp_table(), region, fmt),
-        _nanp_rows(seven, region_table(1, 7), region, fmt),
-        invalid.with_columns(formatted=pl.lit(None, pl.String),
-                             shape=pl.when(pl.col("broken") & ~pl.col("well")).then(pl.lit("malformed")),
-                             number=pl.lit("invalid"), detail=pl.lit(_wrong_length(region)))
-        .select("formatted", "shape", "number", "detail"),
-    ])
-    idx = pl.concat([nanp["i"], seven["i"], invalid["i"]])
-    out = {"decided": pl.repeat(False, len(v), dtype=pl.Boolean, eager=True).scatter(idx, True)}
-    for col in ("formatted", "shape", "number", "detail"):
-        out[col] = pl.repeat(None, len(v), dtype=pl.String, eager=True).alias(col).scatter(idx, res[col])
-    if fmt == "E164":  # the rest, as '+' numbers where _classify found them
-        intl = odd.filter(kind.is_null() & odd["intl"].is_not_null())
+    # sorted out together here (fewer polars calls, on few rows); a null is of no kind
+    groups = _classify(v, fmt).with_row_index("i").partition_by("kind", as_dict=True)
+    done = [_nanp_rows(groups[("nanp",)], nanp_table(), region, fmt) if ("nanp",) in groups else None,
+            _nanp_rows(groups[("seven",)], region_table(1, 7), region, fmt) if ("seven",) in groups else None,
+            groups[("invalid",)].select(
+                "i", formatted=pl.lit(None, pl.String),
+                shape=pl.when(pl.col("broken") & ~pl.col("well")).then(pl.lit("malformed")),
+                number=pl.lit("invalid"), detail=pl.lit(_wrong_length(region))) if ("invalid",) in groups else None]
+    done = [d for d in done if d is not None]
+    if done:
+        res = pl.concat(done)
+        out["decided"] = out["decided"].scatter(res["i"], True)
+        for col in _VERDICT:
+            out[col] = out[col].scatter(res["i"], res[col])
+    rest = groups.get((None,))
+    if fmt == "E164" and rest is not None:  # the rest, as '+' numbers where _classify found them
+        intl = rest.filter(pl.col("intl").is_not_null())
         if intl.height:
             res = _intl_verdicts(intl["intl"])
-            for col in ("decided", "formatted", "shape", "number", "detail"):
+            for col in ("decided", *_VERDICT):
                 out[col] = out[col].scatter(intl["i"], res[col])
     return pl.DataFrame(out)
 
