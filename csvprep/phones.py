@@ -362,32 +362,46 @@ def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
     """raw, ext, `well`, `broken`, `kind` (nanp, seven, invalid, or null: not decided here),
     national number `n` and `intl` text per value (the USUAL shape is nanp); see the comment
     above FAST_REGIONS."""
-    parts = raw.str.extract_groups(EXT_SPLIT)
-    ext = parts.struct.field("2")
-    body = pl.select(pl.when(ext.is_not_null()).then(parts.struct.field("1")).otherwise(raw)).to_series()
-    frame = pl.DataFrame({"raw": raw, "ext": ext, "body": body}).with_columns(
-        d=pl.col("body").str.replace_all("[^0-9]", ""),
-        well=pl.col("body").str.contains(NANP_SHAPE).fill_null(False),
-        broken=pl.col("body").str.contains(NANP_BROKEN).fill_null(False),
-        plain=pl.col("body").str.contains(PLAIN).fill_null(False))
-    nd, lead = pl.col("d").str.len_chars(), pl.col("d").str.slice(-10, 1)
-    nanp, plain, idd = pl.col("well") | pl.col("broken"), pl.col("plain"), pl.col("d").str.contains("^011[1-9]")
+    # staged, so that each intermediate column is computed once (one select recomputed the digits'
+    # length and lead per use); eager: a lazy query here evicts the region patterns of
+    # resolve_regions and _intl_verdicts from polars' small regex cache (recompiled every batch)
+    frame = pl.DataFrame({"raw": raw})
+    *stages, last = _classify_stages(fmt)
+    for stage in stages:
+        frame = frame.with_columns(**stage)
+    return frame.select("raw", "ext", "well", "broken", **last)
+
+
+@lru_cache(maxsize=8)
+def _classify_stages(fmt: str) -> tuple[dict[str, pl.Expr], ...]:
+    """The expressions of _classify, stage by stage (built once: building them costs as much as
+    running them on a batch's few values)."""
+    parts, ext, body, d = pl.col("parts"), pl.col("ext"), pl.col("body"), pl.col("d")
+    nd, lead, idd, nanp, plain = pl.col("nd"), pl.col("lead"), pl.col("idd"), pl.col("nanp"), pl.col("plain")
     kind = (
         # the 10 digits are the national number: after +1; without a prefix unless 011 (the US
         # international prefix) leads, followed by a country code (not 0); after a bare 1 when 0 follows
-        pl.when(nanp & (lead.is_in(list("23456789")) | pl.col("body").str.starts_with("+") | ((nd == 10) & ~idd)
+        pl.when(nanp & (lead.is_in(list("23456789")) | body.str.starts_with("+") | ((nd == 10) & ~idd)
                         | ((nd == 11) & (lead == "0")))).then(pl.lit("nanp"))
         # 1 then 1xx: the first 1 is the country code, the second a national prefix: 9 digits
         .when(nanp & (nd == 11) & (lead == "1")).then(pl.lit("invalid"))
         .when(pl.lit(fmt == "E164") & plain & (nd == 7) & ~idd).then(pl.lit("seven"))
-        .when(plain & pl.col("ext").is_null() & ~pl.col("d").str.starts_with("1") & ~idd
+        .when(plain & ext.is_null() & ~d.str.starts_with("1") & ~idd
               & (nd.is_in([8, 9]) | nd.is_between(11, 17))).then(pl.lit("invalid")))
-    # the national number: the last 10 digits of a NANP shape, all 7 of a plain one; the text for
-    # _intl_verdicts: a '+' number, or plain digits after 011 (as phonenumbers reads them), as '+'
-    return frame.select("raw", "ext", "well", "broken", kind=kind,
-                        n=pl.when(nanp).then(pl.col("d").str.slice(-10)).otherwise(pl.col("d")),
-                        intl=pl.when(pl.col("raw").str.contains(INTL_SHAPE)).then(pl.col("raw"))
-                        .when(plain & pl.col("ext").is_null() & idd).then(pl.lit("+") + pl.col("d").str.slice(3)))
+    return (
+        {"parts": pl.col("raw").str.extract_groups(EXT_SPLIT)},
+        {"ext": parts.struct.field("2"),
+         "body": pl.when(parts.struct.field("2").is_not_null()).then(parts.struct.field("1")).otherwise(pl.col("raw"))},
+        {"d": body.str.replace_all("[^0-9]", ""), "well": body.str.contains(NANP_SHAPE).fill_null(False),
+         "broken": body.str.contains(NANP_BROKEN).fill_null(False), "plain": body.str.contains(PLAIN).fill_null(False)},
+        {"nd": d.str.len_chars(), "lead": d.str.slice(-10, 1), "idd": d.str.contains("^011[1-9]"),
+         "nanp": pl.col("well") | pl.col("broken")},
+        # the national number: the last 10 digits of a NANP shape, all 7 of a plain one; the text for
+        # _intl_verdicts: a '+' number, or plain digits after 011 (as phonenumbers reads them), as '+'
+        {"kind": kind, "n": pl.when(nanp).then(d.str.slice(-10)).otherwise(d),
+         "intl": pl.when(pl.col("raw").str.contains(INTL_SHAPE)).then(pl.col("raw"))
+         .when(plain & ext.is_null() & idd).then(pl.lit("+") + d.str.slice(3))},
+    )
 
 
 def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: str) -> pl.DataFrame:
