@@ -95,6 +95,7 @@ FAST_REGIONS = {"US"}
 USUAL = r"^(?:\+1|1)?[ .-]?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 # what can stand between the digits of the national number in the USUAL shape
 INNER_SEPARATORS = " .-)"
+_JOIN = "\x00"  # joins the texts for without_inner_separators (a text holding it is noticed)
 NANP_SHAPE = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 NANP_BROKEN = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}|[0-9]{3}\))[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 PLAIN = r"^[0-9]+(?:[ .-][0-9]+)*$"
@@ -453,18 +454,33 @@ def hot_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     hot = v.str.contains(USUAL)
     for pattern in _usual_validity(valid):
         hot = hot & n.str.contains(pattern)
+    v_ = values.cast(pl.String)
     # staged, eagerly: one select would compute n once per use; a lazy query measured slower here
-    return pl.DataFrame({"v": values.cast(pl.String)}).with_columns(
-        n=usual_national(v),
+    return pl.DataFrame({"v": v_, "d": without_inner_separators(v_)}).with_columns(
+        n=pl.col("d").str.slice(-10),
     ).with_columns(hot=hot.fill_null(False)).select("hot", formatted=pl.when("hot").then(_texts(n, fmt)))
 
 
 def usual_national(v: pl.Expr) -> pl.Expr:
-    """The national number (last 10 digits) of texts in the USUAL shape; anything for the others."""
+    """The national number (last 10 digits) of texts in the USUAL shape; anything for the others
+    (hot_verdicts finds the same with without_inner_separators, cheaper)."""
     # the USUAL shape holds only digits and " .-()+"; '(' and '+' come only before the area code,
     # which the last 10 characters start with once the others are gone (fewer matches to cut:
     # replace_many's cost is mostly per match)
     return v.str.replace_many(list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS)).str.slice(-10)
+
+
+def without_inner_separators(values: pl.Series) -> pl.Series:
+    """The texts without INNER_SEPARATORS, nulls as "": what usual_national slices. All texts are
+    joined into one, cut by bytes.translate and split again: a third cheaper than replace_many,
+    which pays per match (these are ASCII bytes, never part of a longer UTF-8 character)."""
+    texts = values.fill_null("")
+    joined = texts.str.join(_JOIN).item().encode()
+    parts = pl.Series(values.name, [joined.translate(None, INNER_SEPARATORS.encode()).decode()]).str.split(_JOIN)
+    parts = parts.explode()
+    if parts.len() != texts.len():  # some text holds the joining character itself
+        return texts.str.replace_many(list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS))
+    return parts
 
 
 def _usual_validity(valid: tuple[str, str]) -> tuple[str, ...]:

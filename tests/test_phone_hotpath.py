@@ -138,3 +138,23 @@ def test_usual_national_on_generated_values(values: list[str]) -> None:
     for value, n, usual in zip(values, got["n"], got["usual"]):
         if usual:
             assert n == re.sub(r"[^0-9]", "", value)[-10:], value
+
+
+def _replaced(values: list[str | None]) -> list[str]:
+    s = pl.Series(values, dtype=pl.String).fill_null("")
+    return s.str.replace_many(list(phones.INNER_SEPARATORS), [""] * len(phones.INNER_SEPARATORS)).to_list()
+
+
+def test_without_inner_separators_equals_replace_many() -> None:
+    for values in [MIXED, [], [""], [None], ["a\x00b", "(415) 555-2671"], ["\x00"], ["é 415-555.2671)", "٤١٥ ٥٥٥"],
+                   ["  ", "-.) ", None, "1-800-FLOWERS"]]:
+        got = phones.without_inner_separators(pl.Series("Phone", values, dtype=pl.String))
+        assert got.dtype == pl.String and got.to_list() == _replaced(values), values
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.none(), st.text(), st.text(alphabet=" .-)(+0123456789\x00é"), nanp_like()),
+                max_size=40))
+def test_without_inner_separators_on_generated_texts(values: list[str | None]) -> None:
+    got = phones.without_inner_separators(pl.Series(values, dtype=pl.String))
+    assert got.to_list() == _replaced(values)
