@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -312,7 +312,7 @@ def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
     """`decided`, formatted (E164), shape, number, detail for '+' numbers (see INTL_SHAPE)."""
     d, cc, nsn, size = pl.col("d"), pl.col("cc"), pl.col("nsn"), pl.col("len")
     known = _known_codes()
-    frame = pl.DataFrame({"d": raw.str.replace_all(r"[^0-9]", "")}).lazy().with_columns(
+    frame = pl.DataFrame({"d": digits(raw)}).lazy().with_columns(
         cc=pl.when(d.str.slice(0, 1).is_in(known[0])).then(d.str.slice(0, 1))
         .when(d.str.slice(0, 2).is_in(known[1])).then(d.str.slice(0, 2))
         .when(d.str.slice(0, 3).is_in(known[2])).then(d.str.slice(0, 3)),
@@ -366,11 +366,10 @@ def _classify(raw: pl.Series, fmt: str) -> pl.DataFrame:
     # staged, so that each intermediate column is computed once (one select recomputed the digits'
     # length and lead per use); eager: a lazy query here evicts the region patterns of
     # resolve_regions and _intl_verdicts from polars' small regex cache (recompiled every batch)
-    frame = pl.DataFrame({"raw": raw})
-    *stages, last = _classify_stages(fmt)
-    for stage in stages:
-        frame = frame.with_columns(**stage)
-    return frame.select("raw", "ext", "well", "broken", **last)
+    parts, split, shapes, facts, last = _classify_stages(fmt)
+    frame = pl.DataFrame({"raw": raw}).with_columns(**parts).with_columns(**split)
+    frame = frame.hstack([digits(frame["body"]).alias("d")])  # "" for a null: of no kind either way
+    return frame.with_columns(**shapes).with_columns(**facts).select("raw", "ext", "well", "broken", **last)
 
 
 @lru_cache(maxsize=8)
@@ -393,7 +392,7 @@ def _classify_stages(fmt: str) -> tuple[dict[str, pl.Expr], ...]:
         {"parts": pl.col("raw").str.extract_groups(EXT_SPLIT)},
         {"ext": parts.struct.field("2"),
          "body": pl.when(parts.struct.field("2").is_not_null()).then(parts.struct.field("1")).otherwise(pl.col("raw"))},
-        {"d": body.str.replace_all("[^0-9]", ""), "well": body.str.contains(NANP_SHAPE).fill_null(False),
+        {"well": body.str.contains(NANP_SHAPE).fill_null(False),
          "broken": body.str.contains(NANP_BROKEN).fill_null(False), "plain": body.str.contains(PLAIN).fill_null(False)},
         {"nd": d.str.len_chars(), "lead": d.str.slice(-10, 1), "idd": d.str.contains("^011[1-9]"),
          "nanp": pl.col("well") | pl.col("broken")},
@@ -471,15 +470,30 @@ def usual_national(v: pl.Expr) -> pl.Expr:
 
 
 def without_inner_separators(values: pl.Series) -> pl.Series:
-    """The texts without INNER_SEPARATORS, nulls as "": what usual_national slices. All texts are
-    joined into one, cut by bytes.translate and split again: a third cheaper than replace_many,
-    which pays per match (these are ASCII bytes, never part of a longer UTF-8 character)."""
+    """The texts without INNER_SEPARATORS, nulls as "": what usual_national slices."""
+    return _delete_bytes(values, INNER_SEPARATORS.encode(), lambda s: s.str.replace_many(
+        list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS)))
+
+
+_NOT_DIGITS = bytes(b for b in range(1, 256) if not 0x30 <= b <= 0x39)  # NUL (_JOIN) is kept
+
+
+def digits(values: pl.Series) -> pl.Series:
+    """The ASCII digits of each text (as replace_all("[^0-9]", "")), nulls as "". Every byte of a
+    character beyond ASCII is at least 0x80, so deleting bytes deletes whole characters."""
+    return _delete_bytes(values, _NOT_DIGITS, lambda s: s.str.replace_all("[^0-9]", ""))
+
+
+def _delete_bytes(values: pl.Series, delete: bytes, fallback: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """The texts (nulls as "") without the ASCII bytes `delete`: all texts are joined into one, cut by
+    bytes.translate and split again (a third cheaper than replace_many, which pays per match, and
+    no regex: polars' regex cache is small); `fallback` where some text holds the joining character."""
+    assert _JOIN.encode() not in delete
     texts = values.fill_null("")
     joined = texts.str.join(_JOIN).item().encode()
-    parts = pl.Series(values.name, [joined.translate(None, INNER_SEPARATORS.encode()).decode()]).str.split(_JOIN)
-    parts = parts.explode()
+    parts = pl.Series(values.name, [joined.translate(None, delete).decode()]).str.split(_JOIN).explode()
     if parts.len() != texts.len():  # some text holds the joining character itself
-        return texts.str.replace_many(list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS))
+        return fallback(texts)
     return parts
 
 

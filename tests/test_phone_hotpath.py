@@ -158,3 +158,19 @@ def test_without_inner_separators_equals_replace_many() -> None:
 def test_without_inner_separators_on_generated_texts(values: list[str | None]) -> None:
     got = phones.without_inner_separators(pl.Series(values, dtype=pl.String))
     assert got.to_list() == _replaced(values)
+
+
+def test_digits_equals_the_regex() -> None:
+    values = [*MIXED, "a\x00b1", "\x00", "٤١٥ 555", "é1-2", "+44 (0) 20"]
+    got = phones.digits(pl.Series(values, dtype=pl.String))
+    want = pl.Series(values, dtype=pl.String).fill_null("").str.replace_all("[^0-9]", "")
+    assert got.to_list() == want.to_list()
+    assert phones.digits(pl.Series(["1a2", None])).to_list() == ["12", ""]
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.none(), st.text(), st.text(alphabet=" .-)(+0123456789\x00éa٤"), nanp_like()),
+                max_size=40))
+def test_digits_on_generated_texts(values: list[str | None]) -> None:
+    got = phones.digits(pl.Series(values, dtype=pl.String))
+    assert got.to_list() == pl.Series(values, dtype=pl.String).fill_null("").str.replace_all("[^0-9]", "").to_list()
