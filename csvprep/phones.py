@@ -96,6 +96,7 @@ USUAL = r"^(?:\+1|1)?[ .-]?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[0-9]{3}[ .-
 # what can stand between the digits of the national number in the USUAL shape
 INNER_SEPARATORS = " .-)"
 _JOIN = "\x00"  # joins the texts for without_inner_separators (a text holding it is noticed)
+_JOINED_MAX = 1 << 30  # bytes; far beyond a batch's phone column
 NANP_SHAPE = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 NANP_BROKEN = r"^(?:\+1|1)?[ .-]?(?:\([0-9]{3}|[0-9]{3}\))[ .-]?[0-9]{3}[ .-]?[0-9]{4}$"
 PLAIN = r"^[0-9]+(?:[ .-][0-9]+)*$"
@@ -487,9 +488,12 @@ def digits(values: pl.Series) -> pl.Series:
 def _delete_bytes(values: pl.Series, delete: bytes, fallback: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """The texts (nulls as "") without the ASCII bytes `delete`: all texts are joined into one, cut by
     bytes.translate and split again (a third cheaper than replace_many, which pays per match, and
-    no regex: polars' regex cache is small); `fallback` where some text holds the joining character."""
+    no regex: polars' regex cache is small); `fallback` where some text holds the joining character
+    or the texts are too big for one polars string (its length is 32 bits)."""
     assert _JOIN.encode() not in delete
     texts = values.fill_null("")
+    if texts.estimated_size() > _JOINED_MAX:
+        return fallback(texts)
     joined = texts.str.join(_JOIN).item().encode()
     parts = pl.Series(values.name, [joined.translate(None, delete).decode()]).str.split(_JOIN).explode()
     if parts.len() != texts.len():  # some text holds the joining character itself

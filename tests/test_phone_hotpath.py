@@ -174,3 +174,10 @@ def test_digits_equals_the_regex() -> None:
 def test_digits_on_generated_texts(values: list[str | None]) -> None:
     got = phones.digits(pl.Series(values, dtype=pl.String))
     assert got.to_list() == pl.Series(values, dtype=pl.String).fill_null("").str.replace_all("[^0-9]", "").to_list()
+
+
+def test_delete_bytes_falls_back_for_texts_too_big_to_join(monkeypatch) -> None:
+    values = ["(415) 555-2671", None, "a\u00e91 2"]
+    monkeypatch.setattr(phones, "_JOINED_MAX", 0)
+    assert phones.without_inner_separators(pl.Series(values)).to_list() == _replaced(values)
+    assert phones.digits(pl.Series(values)).to_list() == ["4155552671", "", "12"]
