@@ -48,10 +48,15 @@ def same_domain(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     """The email's domain and the website's host belong to the same domain."""
     email, url = r.fields
     # hosts repeat (one company, one website): worked out once per distinct value. Most rows
-    # are plainly alike: the address ends with '@' or '.' and the host (which holds no '@'), so
-    # its domain is the host or under it; only the other rows have their domain cut out
-    hosts = per_distinct(frame[url], lambda u: host(u).alias("h").to_frame().select(
-        at=pl.lit("@") + pl.col("h"), dot=pl.lit(".") + pl.col("h"), h=pl.col("h")).to_struct("s"))
+    # are plainly alike: the address ends with '@' or '.' and a host without '@', so its domain
+    # is the host or under it; only the other rows have their domain cut out
+    def suffixes(u: pl.Series) -> pl.Series:
+        h = pl.col("h")
+        plain = ~h.str.contains("@", literal=True)
+        return host(u).alias("h").to_frame().select(
+            at=pl.when(plain).then(pl.lit("@") + h), dot=pl.when(plain).then(pl.lit(".") + h), h=h).to_struct("s")
+
+    hosts = per_distinct(frame[url], suffixes)
     sites = hosts.struct.unnest()
     e = frame[email]
     alike = pl.select((e.str.ends_with(sites["at"]) | e.str.ends_with(sites["dot"])).fill_null(False)).to_series()

@@ -111,7 +111,8 @@ PARTS = st.sampled_from(["a", "acme", "Acme", "com", "co.uk", ".", "@", "www.", 
                                     .map("".join))), max_size=30))
 @example([("a@xacme.com", "https://acme.com"), ("a@mail.acme.com", "http://www.acme.com/x"), ("a@ACME.com", "acme.com"),
           ("a@b@acme.com", "https://acme.com"), ("a@acme.com", "https://shop.acme.com"), ("a@acme.com", "https://xacme.com"),
-          ("acme.com", "https://acme.com"), ("a@", "https://acme.com"), ("a@acme.com", "https://@/")])
+          ("acme.com", "https://acme.com"), ("a@", "https://acme.com"), ("a@acme.com", "https://@/"),
+          (".@a", "https://@@a"), ("x@a", "http://u@x@a/")])
 def test_same_domain_matches_its_row_by_row_definition(pairs: list) -> None:
     frame = pl.DataFrame({"_line": list(range(2, len(pairs) + 2)), "e": [p[0] for p in pairs],
                           "w": [p[1] for p in pairs]}, schema={"_line": pl.Int64, "e": pl.String, "w": pl.String})
