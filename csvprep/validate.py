@@ -81,11 +81,10 @@ def _message(code: str, schema: Schema, column: str) -> str:
 
 @dataclass
 class Prepared:
-    """One batch with its values normalised and its own issues found (keys not yet checked)."""
+    """One batch split into clean and rejected rows, as if no earlier batch had its keys."""
 
-    rows: pl.DataFrame
-    bad: pl.DataFrame
-    normalised: pl.DataFrame
+    rows: pl.DataFrame  # the batch's rows as read (late key duplicates are rejected as they are)
+    read: int
     issues: pl.DataFrame  # sorted by line
     clean: pl.DataFrame  # the split as if no key repeated an earlier batch's: with LINE
     rejects: pl.DataFrame
@@ -176,7 +175,7 @@ class Validator:
             keys = self._key_candidates(normalised, issues)
             issues = pl.concat([issues, self._key_issues(rows, keys.filter(pl.col("first") != pl.col(LINE)))])
         clean, rejects, issues = self._split(rows, bad, normalised, issues)
-        return Prepared(rows, bad, normalised, issues, clean, rejects, keys, own)
+        return Prepared(rows, rows.height + bad.height, issues, clean, rejects, keys, own)
 
     def finish(self, p: Prepared) -> Processed:
         """Key duplicates against earlier batches, in file order; the split made in `prepare`
@@ -202,7 +201,7 @@ class Validator:
                         LINE, pl.lit(f"key.duplicate ({src})").alias(REASONS), *self.header,
                         pl.lit(None, pl.String).alias(RAW))
                     rejects = pl.concat([rejects, more]).sort(LINE)
-        return Processed(clean.drop(LINE), rejects, issues, p.rows.height + p.bad.height)
+        return Processed(clean.drop(LINE), rejects, issues, p.read)
 
     def _structure_issues(self, bad: pl.DataFrame) -> pl.DataFrame:
         return bad.select(
