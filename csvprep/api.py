@@ -18,7 +18,7 @@ from .report import Report
 from .schema import Schema, load_schema
 from .types import Context
 from .validate import ISSUE_SCHEMA, Prepared, Processed, Validator, issues_frame, preload_pandera
-from .writer import (AtomicFile, CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes, write_text)
+from .writer import AtomicFile, CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes
 from .writer import line_ending as writer_line_ending
 
 Progress = Callable[[int, int | None], None]
