@@ -12,7 +12,6 @@ from pathlib import Path
 import polars as pl
 
 from .errors import OutputError
-from .keys import KeyIndex
 from .reader import CHUNK_BYTES, LINE, CsvReader, Source
 from .report import Report
 from .schema import Schema, load_schema
@@ -114,7 +113,7 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
                     yield account(*pending.popleft())
             while pending:
                 yield account(*pending.popleft())
-        validator.seen = KeyIndex(validator.key)  # the keys are no longer needed: free them first
+        validator.forget_keys()  # no longer needed: freed before the issues are expanded
         report.issues = expand_issues(issues)
 
     return report, validator, batches
@@ -232,8 +231,9 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         report.outputs["rejects"] = str(rej)
         if staged:
             report.outputs["report"] = str(report_path)
-            report.write_json(staged.fh)
-            staged.fh.write(b"\n")
+            with staged.writing() as fh:
+                report.write_json(fh)
+                fh.write(b"\n")
         for sink in sinks:
             sink.commit()
     except BaseException:
@@ -246,10 +246,7 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
 def write_report(report: Report, path: str | os.PathLike) -> None:
     """Write the JSON report atomically."""
     f = AtomicFile(path)
-    try:
-        report.write_json(f.fh)
-        f.fh.write(b"\n")
-    except OSError as exc:
-        f.discard()
-        raise OutputError(f"{path}: writing failed ({exc.strerror})")
+    with f.writing() as fh:
+        report.write_json(fh)
+        fh.write(b"\n")
     f.commit()

@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,6 +40,15 @@ class AtomicFile:
             self.discard()
             raise OutputError(f"{self.path}: cannot write it ({exc.strerror})")
 
+    @contextmanager
+    def writing(self) -> Iterator[IO[bytes]]:
+        """The open file; an OSError while writing deletes it and becomes an OutputError."""
+        try:
+            yield self.fh
+        except OSError as exc:
+            self.discard()
+            raise OutputError(f"{self.path}: writing failed ({exc.strerror})")
+
     def discard(self) -> None:
         """Close and delete the temporary file."""
         if not self.fh.closed:
@@ -59,12 +69,9 @@ class CsvSink:
         self._write(pl.DataFrame(schema={c: pl.String for c in columns}), header=True)
 
     def _write(self, frame: pl.DataFrame, header: bool) -> None:
-        try:
-            frame.write_csv(self.file.fh, include_header=header, separator=self.separator,
+        with self.file.writing() as fh:
+            frame.write_csv(fh, include_header=header, separator=self.separator,
                             line_terminator=self.line_terminator, quote_style="necessary")
-        except OSError as exc:
-            self.file.discard()
-            raise OutputError(f"{self.file.path}: writing failed ({exc.strerror})")
 
     def write(self, frame: pl.DataFrame) -> None:
         """Append rows (columns in the sink's order)."""
@@ -74,11 +81,8 @@ class CsvSink:
 
     def write_bytes(self, data: bytes | memoryview, rows: int) -> None:
         """Append `rows` records already written as CSV in the sink's dialect."""
-        try:
-            self.file.fh.write(data)
-        except OSError as exc:
-            self.file.discard()
-            raise OutputError(f"{self.file.path}: writing failed ({exc.strerror})")
+        with self.file.writing() as fh:
+            fh.write(data)
         self.rows += rows
 
     def commit(self) -> None:
@@ -93,11 +97,8 @@ class CsvSink:
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write a whole text file atomically."""
     f = AtomicFile(path)
-    try:
-        f.fh.write(text.encode("utf-8"))
-    except OSError as exc:
-        f.discard()
-        raise OutputError(f"{path}: writing failed ({exc.strerror})")
+    with f.writing() as fh:
+        fh.write(text.encode("utf-8"))
     f.commit()
 
 
@@ -258,11 +259,8 @@ class JsonlSink:
 
         lines = [json.dumps(self.shape(row), ensure_ascii=False) + "\n" for row in
                  frame.select(self.columns).iter_rows(named=True)]
-        try:
-            self.file.fh.write("".join(lines).encode("utf-8"))
-        except OSError as exc:
-            self.file.discard()
-            raise OutputError(f"{self.file.path}: writing failed ({exc.strerror})")
+        with self.file.writing() as fh:
+            fh.write("".join(lines).encode("utf-8"))
         self.rows += frame.height
 
     def commit(self) -> None:
