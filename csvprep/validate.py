@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported at first use: it takes a good part of start-up
     import pandera.polars as pa
 
 REASONS = "_reasons"
+_NO_BAD = pl.DataFrame(schema={LINE: pl.Int64, RAW: pl.String, REASONS: pl.String})
 ISSUE_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
                 "severity": pl.String, "message": pl.String, "fixed": pl.String}
 PANDERA_CODES = {"not_nullable": "field.required"}
@@ -28,8 +29,14 @@ PANDERA_CODES = {"not_nullable": "field.required"}
 def preload_pandera() -> None:
     """Import pandera in a background thread (the first batch needs it only after its types):
     start-up does not wait for it."""
+    def load() -> None:
+        try:
+            importlib.import_module("pandera.polars")
+        except Exception:  # no traceback from this thread: the import at first use says what is wrong
+            pass
+
     if "pandera.polars" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("pandera.polars",), daemon=True).start()
+        threading.Thread(target=load, daemon=True).start()
 
 
 def empty_issues() -> pl.DataFrame:
@@ -194,14 +201,16 @@ class Validator:
                 issues = pl.concat([p.own_issues, self._key_issues(p.rows, dups)]).sort(
                     "line", nulls_last=False, maintain_order=True)
                 late = dups.join(p.keys.filter(pl.col("first") != pl.col(LINE)), on=LINE, how="anti")[LINE]
-                if late.len():  # first in their batch, so they had no error: this is their one reason
+                if late.len():  # clean until now: their key duplicate is their one error
                     clean = clean.filter(~pl.col(LINE).is_in(late.implode()))
-                    src = self.map.columns[self.key[0]] if self.map else self.key[0]
-                    more = p.rows.filter(pl.col(LINE).is_in(late.implode())).select(
-                        LINE, pl.lit(f"key.duplicate ({src})").alias(REASONS), *self.header,
-                        pl.lit(None, pl.String).alias(RAW))
+                    reasons = self._reasons(issues.filter(pl.col("line").is_in(late.implode())))
+                    more = self._rejected(p.rows.join(reasons, on=LINE, how="inner"), _NO_BAD)
                     rejects = pl.concat([rejects, more]).sort(LINE)
         return Processed(clean.drop(LINE), rejects, issues, p.read)
+
+    def forget_keys(self) -> None:
+        """Drop the keys of the batches seen so far (after the last batch: frees their memory)."""
+        self.seen = KeyIndex(self.key)
 
     def _structure_issues(self, bad: pl.DataFrame) -> pl.DataFrame:
         return bad.select(
@@ -327,16 +336,23 @@ class Validator:
     def _split(self, rows: pl.DataFrame, bad: pl.DataFrame, normalised: pl.DataFrame,
                issues: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(clean rows with LINE, rejected rows with their reasons, issues sorted by line)."""
-        errors = issues.filter(pl.col("severity") == "error")
-        reasons = errors.group_by("line").agg(
-            pl.format("{} ({})", pl.col("code"), pl.col("column").fill_null("row")).str.join("; ").alias(REASONS))
-        rejected_lines = reasons["line"]
-        keep = ~pl.col(LINE).is_in(rejected_lines.implode())
+        reasons = self._reasons(issues)
+        keep = ~pl.col(LINE).is_in(reasons[LINE].implode())
         clean = normalised.filter(keep).select(LINE, *self.output_columns)
-        rejected_rows = rows.filter(~keep).join(reasons.rename({"line": LINE}), on=LINE, how="left")
-        rejected_bad = bad.select(LINE, RAW).join(reasons.rename({"line": LINE}), on=LINE, how="left")
-        rejects = pl.concat([rejected_rows.with_columns(pl.lit(None, pl.String).alias(RAW)),
-                             rejected_bad], how="diagonal")
-        rejects = rejects.select(LINE, REASONS, *self.header, RAW).sort(LINE)
+        rejected_rows = rows.filter(~keep).join(reasons, on=LINE, how="left")
+        rejected_bad = bad.select(LINE, RAW).join(reasons, on=LINE, how="left")
+        rejects = self._rejected(rejected_rows, rejected_bad).sort(LINE)
         issues = issues.sort("line", nulls_last=False, maintain_order=True)
         return clean, rejects, issues
+
+    @staticmethod
+    def _reasons(issues: pl.DataFrame) -> pl.DataFrame:
+        """`_line` and `_reasons` ("code (column); ...") of the lines with an error among `issues`."""
+        return issues.filter(pl.col("severity") == "error").group_by("line").agg(
+            pl.format("{} ({})", pl.col("code"), pl.col("column").fill_null("row")).str.join("; ").alias(REASONS)
+        ).rename({"line": LINE})
+
+    def _rejected(self, rows: pl.DataFrame, bad: pl.DataFrame) -> pl.DataFrame:
+        """The rejects file's rows: `rows` (cells, `_reasons`) and `bad` (`_raw`, `_reasons`)."""
+        return pl.concat([rows.with_columns(pl.lit(None, pl.String).alias(RAW)), bad], how="diagonal").select(
+            LINE, REASONS, *self.header, RAW)
