@@ -108,7 +108,7 @@ _VERDICT = ("formatted", "shape", "number", "detail")
 UNASSIGNED = "possible, but no such number is assigned (unknown area code or range)"
 
 
-def _desc_pattern(desc, length: int = 10) -> str | None:
+def _desc_pattern(desc, length: int) -> str | None:
     """The desc's pattern when a number of `length` digits can match it (as _is_number_matching_desc)."""
     if desc is None or not desc.national_number_pattern:
         return None
@@ -117,24 +117,9 @@ def _desc_pattern(desc, length: int = 10) -> str | None:
     return desc.national_number_pattern
 
 
-@lru_cache(maxsize=1)
-def nanp_table() -> list[tuple[str, str | None, str | None]]:
-    """(region, leading_digits regex, regex of 10-digit numbers valid there) for calling code 1,
-    in phonenumbers' region order; computed from phonenumbers' metadata."""
-    table = []
-    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
-        md = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
-        if md is None:
-            continue
-        general = _desc_pattern(md.general_desc)
-        names = [t for t in _TYPES if not (t == "mobile" and md.same_mobile_and_fixed_line_pattern)]
-        types = [p for p in (_desc_pattern(getattr(md, t, None)) for t in names) if p]
-        valid = None
-        if general and types:
-            valid = f"^(?:{general})$", "^(?:" + "|".join(f"(?:{p})" for p in types) + ")$"
-        lead = f"^(?:{md.leading_digits})" if md.leading_digits is not None else None
-        table.append((region, lead, valid))
-    return table
+def nanp_table() -> tuple[tuple[str, str | None, tuple[str, str] | None], ...]:
+    """region_table for the 10-digit national numbers of calling code 1 (US, CA and the rest of NANP)."""
+    return region_table(1, 10)
 
 
 def _valid_in(n: pl.Expr, valid: tuple[str, str] | None) -> pl.Expr:
