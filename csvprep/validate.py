@@ -231,19 +231,17 @@ class Validator:
                 if not flag.mask.any():
                     continue
                 keep = flag.mask.fill_null(False)  # filter first: only the flagged rows are built
-                line = rows[LINE].filter(keep)
-                n = line.len()
-
-                def const(value: str | None, n: int = n) -> pl.Series:
-                    return pl.repeat(value, n, dtype=pl.String, eager=True)
-
-                frame = pl.DataFrame({
-                    "line": line, "column": const(src), "value": original.filter(keep),
-                    "code": const(flag.code), "severity": const(flag.severity),
-                    "message": flag.message.filter(keep) if isinstance(flag.message, pl.Series)
-                    else const(flag.message),
-                    "fixed": flag.fixed.filter(keep) if flag.fixed is not None else const(None),
-                })
+                cols = {"line": rows[LINE].filter(keep), "value": original.filter(keep)}
+                if isinstance(flag.message, pl.Series):
+                    cols["message"] = flag.message.filter(keep)
+                if flag.fixed is not None:
+                    cols["fixed"] = flag.fixed.filter(keep)
+                # the constants as literals: a frame holds them as one value, not one per row
+                frame = pl.DataFrame(cols).select(
+                    "line", column=pl.lit(src, pl.String), value="value", code=pl.lit(flag.code, pl.String),
+                    severity=pl.lit(flag.severity, pl.String),
+                    message="message" if "message" in cols else pl.lit(flag.message, pl.String),
+                    fixed="fixed" if "fixed" in cols else pl.lit(None, pl.String))
                 parts.append(frame)
         return pl.DataFrame(values), parts
 
