@@ -20,9 +20,11 @@ def risky(values: pl.Series) -> pl.Series:
     """True where a value starts like a formula and is not a plain signed number or phone."""
     v = values.cast(pl.String)
     starts = v.str.contains(TRIGGER).fill_null(False)
-    idx = starts.arg_true()  # the second, costlier pattern only where the first matched
+    idx = starts.arg_true()  # the second, costlier pattern only where the first matched...
     if not len(idx):
         return starts
+    if 2 * len(idx) > len(v):  # ...unless most did (E.164 phones): no gather and scatter then
+        return starts & ~v.str.contains(NUMERIC).fill_null(False)
     return starts.scatter(idx, ~v.gather(idx).str.contains(NUMERIC))
 
 

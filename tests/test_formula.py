@@ -34,6 +34,22 @@ def test_what_counts_as_a_formula(value, flagged):
     assert risky(pl.Series([value], dtype=pl.String)).to_list() == [flagged]
 
 
+CASES = ["=1+1", "+cmd|' /C calc'!A0", "@SUM(A1)", "- item", "+", "-$x", "+1 303 555 0100", "+13035550100",
+         "-12.5", "-", "plain", "a=b", "", None]
+
+
+@pytest.mark.parametrize("share", [0.1, 0.5, 0.9])
+def test_columns_judge_each_value_as_on_its_own(share):
+    """Mostly triggering columns (E.164 phones) take the whole-column path, the others the
+    triggering rows only: both give each value's own verdict."""
+    triggering = [c for c in CASES if c and c[0] in "=+-@"]
+    other = [c for c in CASES if not (c and c[0] in "=+-@")]
+    n = 200
+    values = [triggering[i % len(triggering)] if i < share * n else other[i % len(other)] for i in range(n)]
+    expected = [risky(pl.Series([x], dtype=pl.String)).item() for x in values]
+    assert risky(pl.Series(values, dtype=pl.String)).to_list() == expected
+
+
 def test_structure_only_check_flags_formulas_as_warnings(tmp_path):
     report = csvprep.check(write(tmp_path, "in.csv", DIRTY))
     formulas = report.issues.filter(pl.col("code") == "text.formula")
