@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -153,6 +154,9 @@ def cli() -> None:
         csvprep check contacts.csv --object contact
         csvprep clean contacts.csv --object contact -o clean.csv
     """
+    # the modules' objects never become garbage: the cyclic collector need not walk them on
+    # each of its runs during a file (a few % of a big file's CPU time)
+    gc.freeze()
 
 
 @cli.command()
