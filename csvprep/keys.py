@@ -64,13 +64,12 @@ class KeyIndex:
         hits = probe.join(near, on="_h", how="inner")
         if not hits.height:
             return out
-        confirmed = []
-        for (store,), group in hits.group_by(["_store"]):
-            earlier = self._texts(int(store), group.select("_row")).rename({k: k + "_seen" for k in self.key})
-            pairs = group.join(earlier, on="_row", how="inner")
-            same = pl.all_horizontal([pl.col(k) == pl.col(k + "_seen") for k in self.key])
-            confirmed.append(pairs.filter(same).select("_i", "first"))
-        found = pl.concat(confirmed).group_by("_i").agg(pl.col("first").min())
+        # the texts of the hits, a gather per store, compared in one join
+        earlier = pl.concat([self._texts(int(store), group["_row"])
+                             for (store,), group in hits.group_by(["_store"])])
+        pairs = hits.join(earlier.rename({k: k + "_seen" for k in self.key}), on=["_store", "_row"], how="inner")
+        same = pl.all_horizontal([pl.col(k) == pl.col(k + "_seen") for k in self.key])
+        found = pairs.filter(same).group_by("_i").agg(pl.col("first").min())
         return out.scatter(found["_i"], found["first"])
 
     def add(self, new: pl.DataFrame) -> None:
@@ -91,12 +90,13 @@ class KeyIndex:
         if self.in_memory > self.spill_bytes:
             self._spill()
 
-    def _texts(self, store: int, rows: pl.DataFrame) -> pl.DataFrame:
-        """The key texts at `rows` (column `_row`) of one store, with `_row`."""
+    def _texts(self, store: int, rows: pl.Series) -> pl.DataFrame:
+        """`_store`, `_row` and the key texts and first line at `rows` of one store (a spilled
+        store is read back whole)."""
         s = self.stores[store]
-        texts = s.lazy().with_row_index("_row") if isinstance(s, pl.DataFrame) else pl.scan_ipc(
-            s, row_index_name="_row")
-        return texts.join(rows.lazy().unique(), on="_row", how="semi").collect()
+        texts = s if isinstance(s, pl.DataFrame) else pl.read_ipc(s)
+        at = rows.unique()
+        return texts[at].with_columns(_store=pl.lit(store, pl.UInt32), _row=at)
 
     def _spill(self) -> None:
         if self._dir is None:

@@ -1,6 +1,8 @@
 """The cross-batch key index is exact: hash collisions never make false duplicates."""
 from __future__ import annotations
 
+import random
+
 import polars as pl
 import pytest
 
@@ -45,3 +47,28 @@ def test_composite_keys() -> None:
     index.add(pl.DataFrame({"a": ["1", "1"], "b": ["x", "y"], "first": [2, 3]}))
     probe = pl.DataFrame({"a": ["1", "1", "2"], "b": ["y", "z", "x"]})
     assert index.first_lines(probe).to_list() == [3, None, None]
+
+
+@pytest.mark.parametrize("spill", [1 << 30, 0])
+@pytest.mark.parametrize("buckets", [None, 5])  # the real hash, and one that collides all the time
+def test_many_batches_agree_with_a_dict(monkeypatch, spill: int, buckets: int | None) -> None:
+    """Against a plain dict over many batches (40 stores, spilled or not): the texts of the hits
+    are read back from many stores at once; colliding hashes change nothing."""
+    if buckets:
+        real = keys.key_hash
+        monkeypatch.setattr(keys, "key_hash", lambda frame, key: real(frame, key) % buckets)
+    rng = random.Random(20261123)
+    index = KeyIndex(["email"], spill_bytes=spill)
+    first: dict[str, int] = {}
+    line = 2
+    for _ in range(40):
+        emails = [f"u{rng.randrange(300)}@x.com" for _ in range(rng.randrange(1, 30))]
+        lines = list(range(line, line + len(emails)))
+        line += len(emails)
+        # within a batch the validator finds repeats itself: the index sees a batch's first occurrences
+        frame = batch(lines, emails).unique("email", keep="first", maintain_order=True)
+        expected = [first.get(e) for e in frame["email"]]  # the earlier batches' first lines
+        assert feed(index, frame) == expected
+        for e, n in zip(frame["email"], frame["_line"]):
+            first.setdefault(e, n)
+    assert len(index) == len(first)
