@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,6 +57,22 @@ class AtomicFile:
         self.tmp.unlink(missing_ok=True)
 
 
+# a line that is exactly \. : PostgreSQL's COPY takes it for the end of the data (and drops the
+# rows after it) unless it is quoted, as PostgreSQL quotes it itself on output
+_END_OF_DATA = re.compile(rb"(?m)^\\\.(?=\r?$)")
+
+
+def csv_bytes(frame: pl.DataFrame, separator: str, line_terminator: str, header: bool = False) -> bytes:
+    """`frame` as CSV with minimal quoting, plus quotes around a lone `\\.` (a one-column value)."""
+    buf = io.BytesIO()
+    frame.write_csv(buf, include_header=header, separator=separator, line_terminator=line_terminator,
+                    quote_style="necessary")
+    data = buf.getvalue()
+    if frame.width == 1 and b"\\." in data:
+        data = _END_OF_DATA.sub(b'"\\\\."', data)
+    return data
+
+
 class CsvSink:
     """Appends frames to one CSV file: header once, UTF-8, minimal quoting."""
 
@@ -69,9 +86,9 @@ class CsvSink:
         self._write(pl.DataFrame(schema={c: pl.String for c in columns}), header=True)
 
     def _write(self, frame: pl.DataFrame, header: bool) -> None:
+        data = csv_bytes(frame, self.separator, self.line_terminator, header)
         with self.file.writing() as fh:
-            frame.write_csv(fh, include_header=header, separator=self.separator,
-                            line_terminator=self.line_terminator, quote_style="necessary")
+            fh.write(data)
 
     def write(self, frame: pl.DataFrame) -> None:
         """Append rows (columns in the sink's order)."""
@@ -132,7 +149,7 @@ def row_bytes(frame: pl.DataFrame, separator: str, line_terminator: str) -> pl.S
     sizes = []
     for name in frame.columns:
         col = pl.col(name).cast(pl.String)
-        quoted = col.str.contains(specials) | (col == "")
+        quoted = col.str.contains(specials) | (col == "") | ((col == "\\.") if frame.width == 1 else False)
         size = col.str.len_bytes() + pl.when(quoted).then(2 + col.str.count_matches('"', literal=True)).otherwise(0)
         sizes.append(size.fill_null(0).cast(pl.Int64))
     extra = (frame.width - 1) * len(separator.encode()) + len(line_terminator.encode())
@@ -176,10 +193,7 @@ class PartedCsvSink:
 
     def encode(self, frame: pl.DataFrame) -> bytes:
         """`frame`'s rows as this sink writes them (no header); may run in another thread."""
-        buf = io.BytesIO()
-        frame.select(self.columns).write_csv(buf, include_header=False, separator=self.separator,
-                                             line_terminator=self.line_terminator, quote_style="necessary")
-        return buf.getvalue()
+        return csv_bytes(frame.select(self.columns), self.separator, self.line_terminator)
 
     def write(self, frame: pl.DataFrame, data: bytes | None = None) -> None:
         """Append rows, starting new parts as the limits are reached; `data` is `encode(frame)`

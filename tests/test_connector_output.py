@@ -11,7 +11,7 @@ from click.testing import CliRunner
 import csvprep
 from csvprep.cli import cli
 from csvprep.errors import OutputError
-from csvprep.writer import PartedCsvSink, delimiter_char, row_bytes
+from csvprep.writer import PartedCsvSink, csv_bytes, delimiter_char, row_bytes
 
 from conftest import write
 
@@ -27,6 +27,22 @@ def test_row_bytes_match_what_polars_writes(sep: str) -> None:
     buf = io.BytesIO()
     frame.write_csv(buf, include_header=False, separator=sep, line_terminator="\r\n", quote_style="necessary")
     assert int(row_bytes(frame, sep, "\r\n").sum()) == len(buf.getvalue())
+
+
+@pytest.mark.parametrize("terminator", ["\n", "\r\n"])
+def test_a_lone_end_of_data_marker_is_quoted(terminator: str) -> None:
+    """A one-column line `\\.` ends PostgreSQL's COPY unless quoted: it is quoted, and row_bytes
+    counts the quotes; beside other columns it is plain text."""
+    values = ["\\.", "a", "\\.", "\\.x", None, "\\."]
+    one = pl.DataFrame({"note": values})
+    data = csv_bytes(one, ",", terminator, header=True)
+    t = terminator.encode()
+    assert data == t.join([b"note", b'"\\."', b"a", b'"\\."', b"\\.x", b"", b'"\\."']) + t
+    assert pl.read_csv(data, infer_schema=False)["note"].to_list() == values
+    assert int(row_bytes(one, ",", terminator).sum()) == len(csv_bytes(one, ",", terminator))
+    two = one.with_columns(n=pl.lit("1"))
+    assert b'"' not in csv_bytes(two, ",", terminator)
+    assert int(row_bytes(two, ",", terminator).sum()) == len(csv_bytes(two, ",", terminator))
 
 
 def test_split_by_rows_each_part_has_header(tmp_path) -> None:

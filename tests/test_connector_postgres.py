@@ -155,3 +155,28 @@ def test_password_is_not_echoed() -> None:
     with pytest.raises(ConnectorError) as exc:
         table_schema("postgresql://u:s3cret@127.0.0.1:1/x", "t")
     assert "s3cret" not in str(exc.value)
+
+
+def test_a_one_column_value_that_ends_copy_still_loads(tmp_path) -> None:
+    """`\\.` alone on a line is COPY's end of data: the clean file quotes it, so every row loads."""
+    import os
+
+    import psycopg
+
+    dsn = _dsn()
+    table = f"csvprep_notes_{os.getpid()}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (note text NOT NULL)")
+    try:
+        src = write(tmp_path, "in.csv", "note\nfirst\n\\.\nafter the marker\n")
+        report = csvprep.clean_file(src, tmp_path / "clean.csv", schema=table_schema(dsn, table))
+        assert report.clean == 3
+        with psycopg.connect(dsn) as conn:
+            with conn.cursor() as cur:
+                with cur.copy(f"COPY {table} (note) FROM STDIN (FORMAT csv, HEADER)") as copy:
+                    copy.write((tmp_path / "clean.csv").read_bytes())
+                cur.execute(f"SELECT note FROM {table} ORDER BY note")
+                assert [r[0] for r in cur.fetchall()] == ["\\.", "after the marker", "first"]
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
