@@ -578,7 +578,7 @@ class CsvReader:
 
     def _take_header(self, records: pl.DataFrame, issues: list[dict[str, Any]]):
         blank = records["fields"].list.eval(pl.element().str.strip_chars() == "").list.all()
-        blank = blank.fill_null(True)
+        blank = blank.fill_null(False)  # no fields: a quote never closed, not a blank line
         above = (records[LINE] < self._header_at) if self._header_at else pl.repeat(False, records.height, eager=True)
         for pre in records.filter(above & ~blank).iter_rows(named=True):
             self.info.issues.append(_issue(
@@ -593,8 +593,9 @@ class CsvReader:
         blank_before = self._blank_before + int(blank.head(first).sum())
         row = records.row(first, named=True)
         if row["fields"] is None:  # unterminated quote in the header itself
-            raise InputError(f"{self.name}: the header row has a quote that is never closed: "
-                             "check the first line, or try --delimiter")
+            raise InputError(f"{self.name}: the header row (line {row[LINE]}) has a quote that is never "
+                             f"closed with the delimiter {self.info.dialect.delimiter!r}: check that line, "
+                             "or try --delimiter")
         raw_header = list(row["fields"])
         header, header_issues = dedupe_header(raw_header, row[LINE])
         if blank_before:

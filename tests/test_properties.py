@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import csvprep
+from csvprep.errors import InputError
 
 EXAMPLES = int(os.environ.get("CSVPREP_PROPERTY_EXAMPLES", "100"))  # per property; raise it for a long run
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
@@ -171,5 +172,11 @@ def test_single_byte_encodings_and_every_source_kind_agree(tmp_path_factory, tab
         from_file = csvprep.clean(fh, encoding="cp1252", delimiter=table.delimiter)
     for other in (from_path, from_file):
         assert other.clean.equals(from_bytes.clean) and other.rejects.equals(from_bytes.rejects)
-    guessed = csvprep.check(data)  # no hints: the encoding may be guessed wrong, no row may go missing
-    assert guessed.read == guessed.clean + guessed.rejected
+    # no hints: the encoding or the delimiter may be guessed wrong; no row may go missing, or
+    # csvprep says it cannot read the header so guessed and what to try
+    try:
+        guessed = csvprep.check(data)
+    except InputError as exc:
+        assert "the header row (line" in str(exc) and "try --delimiter" in str(exc)
+    else:
+        assert guessed.read == guessed.clean + guessed.rejected

@@ -140,3 +140,13 @@ def test_dataframe_and_file_object_sources(sample_contact):
     with open(sample_contact, "rb") as fh:
         _, rows, _ = rows_and_bad(fh)
     assert rows.height == 10
+
+
+def test_a_header_whose_quote_never_closes_is_named_not_called_blank() -> None:
+    """A header record with a quote that never closes (here with ':' guessed as the delimiter)
+    is reported as such, with its line and what to try; it is not 'only blank lines'."""
+    with pytest.raises(InputError, match=r"header row \(line 3\) has a quote that is never closed with the "
+                                         r"delimiter ':'.*--delimiter"):
+        csvprep.check(b'0\n::,"\n0:"\n""\n')
+    report = csvprep.check(b'0\n::,"\n0:"\n""\n', delimiter=",")  # the delimiter given: it reads
+    assert report.read == 2 and report.read == report.clean + report.rejected
