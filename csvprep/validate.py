@@ -75,11 +75,12 @@ def pandera_schema(schema: Schema, type_checks: bool = True, unique: bool = True
                               name=f"{schema.connector}/{schema.object}", strict=False)
 
 
-def _message(code: str, schema: Schema, column: str) -> str:
+def _message(code: str, schema: Schema, column: str, escaping: bool = False) -> str:
     f = schema.field(column)
+    counting = " (counting the ' that --escape-formulas adds to a value that starts like a formula)"
     return {
         "field.required": "a value is required here",
-        "field.too_long": f"longer than {f.max_length} characters",
+        "field.too_long": f"longer than {f.max_length} characters" + (counting if escaping else ""),
         "field.too_short": f"shorter than {f.min_length} characters",
         "field.pattern": f"does not match the pattern {f.pattern}",
         "field.choices": "not one of the allowed values: " + ", ".join((f.choices or [])[:20]),
@@ -163,7 +164,8 @@ class Validator:
         else:
             normalised, parts = self._apply_types(rows)
             issue_parts.extend(parts)
-            issue_parts.append(self._pandera_issues(rows, normalised))
+            at = len(issue_parts)  # pandera's issues come here, but it checks the values as written:
+            issue_parts.append(empty_issues())  # after the rules and the formula escape (1 char more)
             for r in self.schema.rules:
                 if not all(f in self.map.columns for f in r.fields):
                     continue
@@ -176,6 +178,7 @@ class Validator:
             normalised, parts = formula.guard(rows, normalised, {f.name: self.map.columns[f.name] for f in self.fields},
                                               self.ctx.escape_formulas)
             issue_parts.extend(parts)
+            issue_parts[at] = self._pandera_issues(rows, normalised)
         issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
         keys, own = None, issues
         if self.schema is not None and self.key and self.map is not None and not self.map.missing_required:
@@ -307,7 +310,8 @@ class Validator:
             out.append(pl.DataFrame({
                 "line": lines.gather(at), "column": [src] * len(at), "value": rows[src].gather(at),
                 "code": [code] * len(at), "severity": ["error"] * len(at),
-                "message": [_message(code, self.schema, column)] * len(at), "fixed": [None] * len(at),
+                "message": [_message(code, self.schema, column, self.ctx.escape_formulas)] * len(at),
+                "fixed": [None] * len(at),
             }, schema=ISSUE_SCHEMA))
         return pl.concat(out)
 

@@ -104,3 +104,16 @@ def test_cli_flag_and_exit_codes(tmp_path):
         notes = [r["note"] for r in csv.DictReader(fh)]
     assert all(not n or n[0] not in "=+-@\t\r" for n in notes)
     assert notes[0].startswith("'=HYPERLINK")
+
+
+def test_escaping_counts_against_max_length(tmp_path) -> None:
+    """A value of exactly max_length that gets a leading ' no longer fits: it is rejected as too
+    long (pandera checks the values as written), not written one character over the limit."""
+    title = "=" + "A" * 127  # Contact.Title holds 128
+    src = write(tmp_path, "in.csv", f"Last Name,Email,Title\nSmith,a@x.com,{title}\nJones,b@x.com,{title[:-1]}\n")
+    escaped = csvprep.clean(src, "Contact", connector="salesforce", escape_formulas=True)
+    assert escaped.report.as_rows()[:1] == [[2, "Title", "field.too_long"]]
+    assert "--escape-formulas" in escaped.report.issues.filter(pl.col("code") == "field.too_long")["message"][0]
+    assert escaped.clean["Title"].to_list() == ["'" + title[:-1]]  # 128 characters with the quote
+    flagged = csvprep.clean(src, "Contact", connector="salesforce")
+    assert flagged.report.rejected == 0 and flagged.clean["Title"].to_list() == [title, title[:-1]]
