@@ -325,9 +325,12 @@ class CsvReader:
         if d.escapechar:
             slow_from = 0
         elif d.quotechar and n:
-            odd = (text.str.count_matches(d.quotechar, literal=True) % 2) == 1
-            if odd.any():
-                slow_from = int(odd.arg_true()[0])
+            counts = text.str.count_matches(d.quotechar, literal=True)
+            # an odd count leaves a quote open; so can an even one, when a quote inside a cell
+            # comes before one that opens a cell (`,";"` with ';'): the csv module reads both
+            suspect = (counts % 2 == 1) | ((counts > 0) & ~text.str.contains(self._edge_pattern()))
+            if suspect.any():
+                slow_from = int(suspect.arg_true()[0])
         fast = pl.DataFrame([line_no[:slow_from], text[:slow_from]])
         parts = [self._parse_single_lines(fast)]
         carry: list[str] = []
@@ -353,6 +356,14 @@ class CsvReader:
                 {LINE: [r[0] for r in rows], RAW: [r[1] for r in rows], "fields": [r[2] for r in rows]},
                 schema={LINE: pl.Int64, RAW: pl.String, "fields": pl.List(pl.String)}))
         return pl.concat(parts), carry, issues
+
+    def _edge_pattern(self) -> str:
+        """A line whose quotes all stand at cell edges: quoted cells (doubled quotes inside) and
+        unquoted cells without a quote."""
+        d = self.info.dialect
+        e, q, delim = _hex, d.quotechar or "", d.delimiter
+        cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}(?:[^{e(q)}]|{e(q)}{e(q)})*{e(q)})"
+        return f"^{cell}(?:{e(delim)}{cell})*$"
 
     def _parse_single_lines(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Split one-line records: plain ones with polars, quoted ones with the csv module."""

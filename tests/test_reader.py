@@ -150,3 +150,21 @@ def test_a_header_whose_quote_never_closes_is_named_not_called_blank() -> None:
         csvprep.check(b'0\n::,"\n0:"\n""\n')
     report = csvprep.check(b'0\n::,"\n0:"\n""\n', delimiter=",")  # the delimiter given: it reads
     assert report.read == 2 and report.read == report.clean + report.rejected
+
+
+@pytest.mark.parametrize("tail, raw", [(b'', ',";"'), (b'\n3;4\n', ',";"\n3;4')])
+def test_an_even_count_of_quotes_can_leave_one_open(tail: bytes, raw: str) -> None:
+    """`,";"` with ';': a quote inside the first cell, then one that opens the second and never
+    closes. The count of quotes is even, but the record runs on (as the csv module reads it) and
+    is an unterminated quote, not a row whose `"` silently became an empty cell."""
+    report = csvprep.check(b'a;b\n1;2\n,";"' + tail, delimiter=";")
+    assert report.as_rows() == [[3, None, "row.unterminated_quote"]]
+    assert report.issues["value"].to_list() == [raw]
+    assert (report.read, report.clean, report.rejected) == (2, 1, 1)
+
+
+def test_quotes_inside_cells_read_as_text() -> None:
+    """An even count of quotes inside cells (5'11" and 6'2") is text, as before."""
+    result = csvprep.clean(b'name,height\nAnn,"5\'11"" and 6\'2"""\nBob,5\'11" and 6\'2"\n')
+    assert result.clean["height"].to_list() == ['5\'11" and 6\'2"', '5\'11" and 6\'2"']
+    assert result.report.rejected == 0
