@@ -395,13 +395,10 @@ def _nanp_rows(frame: pl.DataFrame, table: Sequence[tuple], region: str, fmt: st
     of one length (see _classify)."""
     regions = resolve_regions(frame["n"], table)
     n = pl.col("n")
-    a, b, c = n.str.slice(0, 3), n.str.slice(3, 3), n.str.slice(6, 4)
     # phonenumbers formats only 10 digits with a usual area code; 0xx and 1xx come out as digits
-    usual = n.str.contains("^[2-9]")
-    text = {"E164": pl.lit("+1") + n,
-            "NATIONAL": pl.when(usual).then(pl.format("({}) {}-{}", a, b, c)).otherwise(n),
-            "INTERNATIONAL": pl.when(usual).then(pl.format("+1 {}-{}-{}", a, b, c)).otherwise(pl.lit("+1 ") + n),
-            }[fmt]
+    text = {"E164": pl.lit("+1") + n, "NATIONAL": n, "INTERNATIONAL": pl.lit("+1 ") + n}[fmt]
+    if fmt != "E164":
+        text = pl.when(n.str.contains("^[2-9]")).then(_texts(n, fmt)).otherwise(text)
     if frame["ext"].null_count() < len(frame):
         # E164 output carries no extension and analyse appends one; the others get the metadata's
         text = pl.when(pl.col("ext").is_null()).then(text).otherwise(
@@ -446,17 +443,10 @@ def hot_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     ).with_columns(hot=hot.fill_null(False)).select("hot", formatted=pl.when("hot").then(_texts(n, fmt)))
 
 
-def usual_national(v: pl.Expr) -> pl.Expr:
-    """The national number (last 10 digits) of texts in the USUAL shape; anything for the others
-    (hot_verdicts finds the same with without_inner_separators, cheaper)."""
-    # the USUAL shape holds only digits and " .-()+"; '(' and '+' come only before the area code,
-    # which the last 10 characters start with once the others are gone (fewer matches to cut:
-    # replace_many's cost is mostly per match)
-    return v.str.replace_many(list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS)).str.slice(-10)
-
-
 def without_inner_separators(values: pl.Series) -> pl.Series:
-    """The texts without INNER_SEPARATORS, nulls as "": what usual_national slices."""
+    """The texts without INNER_SEPARATORS, nulls as "": in the USUAL shape, '(' and '+' come only
+    before the area code, so the last 10 characters are the national number (fewer matches to cut
+    than all non-digits)."""
     return _delete_bytes(values, INNER_SEPARATORS.encode(), lambda s: s.str.replace_many(
         list(INNER_SEPARATORS), [""] * len(INNER_SEPARATORS)))
 

@@ -328,7 +328,7 @@ class CsvReader:
             counts = text.str.count_matches(d.quotechar, literal=True)
             # an odd count leaves a quote open; so can an even one, when a quote inside a cell
             # comes before one that opens a cell (`,";"` with ';'): the csv module reads both
-            suspect = (counts % 2 == 1) | ((counts > 0) & ~text.str.contains(self._edge_pattern()))
+            suspect = (counts % 2 == 1) | ((counts > 0) & ~text.str.contains(self._edge_pattern(doubled=True)))
             if suspect.any():
                 slow_from = int(suspect.arg_true()[0])
         fast = pl.DataFrame([line_no[:slow_from], text[:slow_from]])
@@ -357,12 +357,13 @@ class CsvReader:
                 schema={LINE: pl.Int64, RAW: pl.String, "fields": pl.List(pl.String)}))
         return pl.concat(parts), carry, issues
 
-    def _edge_pattern(self) -> str:
-        """A line whose quotes all stand at cell edges: quoted cells (doubled quotes inside) and
-        unquoted cells without a quote."""
+    def _edge_pattern(self, doubled: bool) -> str:
+        """A line whose quotes all stand at cell edges: unquoted cells without a quote and quoted
+        cells, with doubled quotes inside them when `doubled`."""
         d = self.info.dialect
         e, q, delim = _hex, d.quotechar or "", d.delimiter
-        cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}(?:[^{e(q)}]|{e(q)}{e(q)})*{e(q)})"
+        inside = f"(?:[^{e(q)}]|{e(q)}{e(q)})*" if doubled else f"[^{e(q)}]*"
+        cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}{inside}{e(q)})"
         return f"^{cell}(?:{e(delim)}{cell})*$"
 
     def _parse_single_lines(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -491,11 +492,9 @@ class CsvReader:
         """The number of quote characters in `lines` when every line with a quote holds only whole
         quoted cells with no quote inside them and unquoted cells with no quote (then no record
         spans lines); None when not."""
-        d = self.info.dialect
-        e, q, delim = _hex, d.quotechar or "", d.delimiter
-        cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}[^{e(q)}]*{e(q)})"
+        q = self.info.dialect.quotechar or ""
         quoted = lines.filter(lines.str.contains(q, literal=True))
-        if not quoted.str.contains(f"^{cell}(?:{e(delim)}{cell})*$").all():
+        if not quoted.str.contains(self._edge_pattern(doubled=False)).all():
             return None
         return int(quoted.str.count_matches(q, literal=True).cast(pl.Int64).sum())
 
