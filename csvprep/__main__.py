@@ -1,0 +1,4 @@
+"""`python -m csvprep`: the command line."""
+from .cli import cli
+
+cli(prog_name="csvprep")
