@@ -20,11 +20,12 @@ T0 = time.perf_counter()
 import polars as pl  # noqa: E402
 
 from csvprep import formula  # noqa: E402
-from csvprep.api import compact_issues  # noqa: E402
-from csvprep.reader import CHUNK_BYTES, CsvReader  # noqa: E402
+from csvprep.issues import compact_issues  # noqa: E402
+from csvprep.options import CHUNK_BYTES  # noqa: E402
+from csvprep.reader import CsvReader  # noqa: E402
 from csvprep.rules import RULES  # noqa: E402
 from csvprep.schema import load_schema  # noqa: E402
-from csvprep.types import TYPES, normalise_distinct  # noqa: E402
+from csvprep.fields import TYPES, normalise_distinct  # noqa: E402
 from csvprep.validate import Validator  # noqa: E402
 from csvprep.writer import CsvSink, PartedCsvSink  # noqa: E402
 
@@ -59,14 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         rejects = CsvSink(Path(tmp) / "clean.rejects.csv", ["_line", "_reasons", *v.header, "_raw"])
         for batch in batches:
             for f in v.fields:  # the types alone, as prepare runs them
-                timed(f"type {f.type}", normalise_distinct, TYPES[f.type], batch.rows[v.map.columns[f.name]], f, v.ctx)
-            normalised, _ = v._apply_types(batch.rows)
-            timed("pandera checks", v._pandera_issues, batch.rows, normalised)
+                timed(f"type {f.type}", normalise_distinct, TYPES[f.type], batch.rows[v.map.columns[f.name]], f, v.options)
+            normalised, _ = v.apply_types(batch.rows)
+            timed("pandera checks", v.pandera_issues, batch.rows, normalised)
             for r in schema.rules:
                 timed(f"rule {r.type}", RULES[r.type], normalised, r)
             timed("formula check", formula.guard, batch.rows, normalised,
                   {f.name: v.map.columns[f.name] for f in v.fields}, False)
-            done = timed("keys, split, issue rows", v.process, batch)  # includes a second prepare: subtracted below
+            done = timed("keys, split, issue rows", lambda b: v.finish(v.prepare(b)), batch)  # includes a second prepare: subtracted below
             timed("compact issues", compact_issues, done.issues)
             timed("write", clean.write, done.clean)
             timed("write", rejects.write, done.rejects)

@@ -1,27 +1,31 @@
 """Library entry points: check, clean (DataFrames) and clean_file (streamed to disk)."""
 from __future__ import annotations
 
-import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from . import connectors
 from .errors import OutputError
-from .reader import CHUNK_BYTES, LINE, CsvReader, Source
+from .issues import LINE, RAW, REASONS, compact_issues, expand_issues, issues_frame
+from .options import Options, Progress
+from .reader import CsvReader, Source
 from .report import Report
 from .schema import Schema, load_schema
-from .types import Context
-from .validate import ISSUE_SCHEMA, Prepared, Processed, Validator, issues_frame, preload_pandera
-from .writer import AtomicFile, CsvSink, JsonlSink, PartedCsvSink, delimiter_char, shape_for, size_bytes
-from .writer import line_ending as writer_line_ending
+from .validate import Prepared, Processed, Validator, preload_pandera
+from .writer import AtomicFile, CsvSink, Sink, open_sink
 
-Progress = Callable[[int, int | None], None]
+__all__ = ["Options", "Progress", "Result", "check", "clean", "clean_file", "default_rejects_path", "resolve_schema",
+           "write_report"]
+
 WORKERS = min(2, os.cpu_count() or 1)  # batches prepared at once (each holds a chunk in memory)
+SchemaArg = Schema | str | os.PathLike | None
 
 
 @dataclass
@@ -33,56 +37,42 @@ class Result:
     report: Report
 
 
-def resolve_schema(object: str | None = None, schema: Schema | str | os.PathLike | None = None,
-                   connector: str | None = None) -> Schema | None:
-    """The schema to use: a Schema, a schema file, a built-in object, or None (structure only)."""
+def resolve_schema(object: str | None = None, schema: SchemaArg = None, connector: str | None = None,
+                   options: Options | None = None) -> Schema | None:
+    """The schema to use: a Schema, a schema file, a connector's run-time object (a PostgreSQL
+    table), a built-in object, or None (structure only)."""
     if isinstance(schema, Schema):
         return schema
     if schema is not None:
         return load_schema(path=schema)
+    found = connectors.resolve(connector, object, options.connector_options if options else None)
+    if found is not None:
+        return found
     if object:
         return load_schema(object, connector)
     return None
 
 
-# The whole file's issues stay in memory for the report, compressed until the end: repetitive
-# text as categoricals, then LZ4 (websites, messages and fixed values repeat a lot).
-COMPACT_ISSUES = {"column": pl.Categorical, "code": pl.Categorical, "severity": pl.Categorical,
-                  "message": pl.Categorical}
+class Run:
+    """One pass over a source: the reader, the validator and the report they fill."""
 
+    def __init__(self, source: Source, schema: Schema | None, options: Options) -> None:
+        if schema is not None:
+            preload_pandera()
+        self.options = options
+        self.reader = CsvReader(source, encoding=options.encoding, delimiter=options.delimiter,
+                                chunk_bytes=options.chunk_bytes)
+        info = self.reader.info
+        self.validator = Validator(schema, info.header, info.header_line, options)
+        self.report = Report(
+            file=info.name, encoding=info.encoding.name, delimiter=info.dialect.delimiter,
+            object=schema.object if schema else None, connector=schema.connector if schema else None,
+            encoding_confidence=info.encoding.confidence)
 
-def compact_issues(issues: pl.DataFrame) -> bytes:
-    """A batch's issues as compressed Arrow IPC bytes (`expand_issues` reads them back): a few
-    bytes per issue, and nothing of the batch's buffers kept alive."""
-    buf = io.BytesIO()
-    issues.cast(ISSUE_SCHEMA).cast(COMPACT_ISSUES).write_ipc(buf, compression="lz4")
-    return buf.getvalue()
-
-
-def expand_issues(parts: list[bytes]) -> pl.DataFrame:
-    """The issue frame of `compact_issues` parts, in order."""
-    return pl.concat([pl.read_ipc(io.BytesIO(p)) for p in parts])
-
-
-def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike | None,
-         connector: str | None, encoding: str | None, delimiter: str | None, region: str | None,
-         phone_format: str | None, chunk_bytes: int, progress: Progress | None,
-         escape_formulas: bool = False
-         ) -> tuple[Report, Validator, Callable[..., Iterator[Processed]]]:
-    resolved = resolve_schema(object, schema, connector)
-    if resolved is not None:
-        preload_pandera()
-    reader = CsvReader(source, encoding=encoding, delimiter=delimiter, chunk_bytes=chunk_bytes)
-    info = reader.info
-    validator = Validator(resolved, info.header, info.header_line, Context(region, phone_format, escape_formulas))
-    report = Report(
-        file=info.name, encoding=info.encoding.name, delimiter=info.dialect.delimiter,
-        object=resolved.object if resolved else None, connector=resolved.connector if resolved else None,
-        encoding_confidence=info.encoding.confidence)
-
-    def batches(encode: Callable[[pl.DataFrame], bytes] | None = None) -> Iterator[Processed]:
-        """The processed batches in file order; `encode` writes each batch's clean rows as CSV
-        (in a thread, so the caller only appends the bytes)."""
+    def batches(self, encode: Callable[[pl.DataFrame], bytes | None] | None = None) -> Iterator[Processed]:
+        """The processed batches in file order; `encode` writes each batch's clean rows in the
+        output format (in a thread, so the caller only appends the bytes)."""
+        info, validator, report, progress = self.reader.info, self.validator, self.report, self.options.progress
         issues = [compact_issues(issues_frame(info.issues + validator.header_issues()))]
 
         # batches are prepared in threads while the next ones are read (polars releases the GIL);
@@ -106,7 +96,7 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
 
         with ThreadPoolExecutor(max_workers=WORKERS) as pool, ThreadPoolExecutor(max_workers=1) as finisher:
             pending: deque[tuple[Future[tuple[Processed, bytes]], int]] = deque()
-            for batch in reader.batches():
+            for batch in self.reader.batches():
                 prepared = pool.submit(validator.prepare, batch)
                 pending.append((finisher.submit(finish, prepared), batch.bytes_done))
                 while len(pending) > WORKERS:
@@ -116,37 +106,39 @@ def _run(source: Source, object: str | None, schema: Schema | str | os.PathLike 
         validator.forget_keys()  # no longer needed: freed before the issues are expanded
         report.issues = expand_issues(issues)
 
-    return report, validator, batches
+
+def _start(source: Source, object: str | None, schema: SchemaArg, connector: str | None,
+           options: Options | None, settings: dict[str, Any]) -> Run:
+    opts = Options.build(options, **settings)  # bad settings are refused before any data is read
+    return Run(source, resolve_schema(object, schema, connector, opts), opts)
 
 
-def check(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
-          connector: str | None = None, *, encoding: str | None = None, delimiter: str | None = None,
-          region: str | None = None, phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
-          progress: Progress | None = None, escape_formulas: bool = False) -> Report:
-    """Validate a CSV (path, file object or DataFrame) and return the report; writes nothing."""
-    report, _, batches = _run(source, object, schema, connector, encoding, delimiter, region,
-                              phone_format, chunk_bytes, progress, escape_formulas)
-    for _ in batches():
+def check(source: Source, object: str | None = None, schema: SchemaArg = None, connector: str | None = None, *,
+          options: Options | None = None, **settings: Any) -> Report:
+    """Validate a CSV (path, file object, bytes or DataFrame) and return the report; writes nothing.
+
+    `options` (an `Options`) and keyword settings (any `Options` field: `encoding=`, `region=`,
+    `escape_formulas=`, `progress=`, ...) say how; keywords win.
+    """
+    run = _start(source, object, schema, connector, options, settings)
+    for _ in run.batches():
         pass
-    return report
+    return run.report
 
 
-def clean(source: Source, object: str | None = None, schema: Schema | str | os.PathLike | None = None,
-          connector: str | None = None, *, encoding: str | None = None, delimiter: str | None = None,
-          region: str | None = None, phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
-          progress: Progress | None = None, escape_formulas: bool = False) -> Result:
+def clean(source: Source, object: str | None = None, schema: SchemaArg = None, connector: str | None = None, *,
+          options: Options | None = None, **settings: Any) -> Result:
     """Validate and normalise in memory: clean rows, rejected rows (with `_line`, `_reasons`) and report.
 
-    Cells that start like a spreadsheet formula are flagged `text.formula`; `escape_formulas`
+    Cells that start like a spreadsheet formula are flagged `text.formula`; `escape_formulas=True`
     prefixes them with `'`.
     """
-    report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
-                                      phone_format, chunk_bytes, progress, escape_formulas)
-    parts = list(batches())
-    cols = validator.output_columns
+    run = _start(source, object, schema, connector, options, settings)
+    parts = list(run.batches())
+    cols = run.validator.output_columns
     clean_df = pl.concat([p.clean for p in parts]) if parts else pl.DataFrame(schema={c: pl.String for c in cols})
     rejects = pl.concat([p.rejects for p in parts]) if parts else pl.DataFrame()
-    return Result(clean_df, rejects, report)
+    return Result(clean_df, rejects, run.report)
 
 
 def default_rejects_path(output: str | os.PathLike) -> Path:
@@ -162,41 +154,24 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def open_clean_sink(out: Path, validator: Validator, out_delimiter: str | None = None,
-                    line_ending: str | None = None, max_rows: int | None = None,
-                    max_bytes: int | str | None = None, output_format: str = "csv"
-                    ) -> PartedCsvSink | JsonlSink:
+def open_clean_sink(out: Path, validator: Validator, options: Options) -> Sink:
     """The sink for the clean rows: options given here win over the schema's `output:` defaults."""
     conf = dict(validator.schema.output) if validator.schema else {}
-    columns = validator.output_columns
-    if output_format == "jsonl":
-        if any(x is not None for x in (out_delimiter, line_ending, max_rows, max_bytes)):
-            raise OutputError("--out-delimiter, --line-ending, --max-rows and --max-bytes apply to CSV output only: "
-                              "drop them or use --format csv")
-        return JsonlSink(out, columns, shape_for(str(conf["jsonl"])) if conf.get("jsonl") else None)
-    if output_format != "csv":
-        raise OutputError(f"unknown output format {output_format!r}: use csv or jsonl")
-    rows = max_rows if max_rows is not None else conf.get("max_rows")
-    size = max_bytes if max_bytes is not None else conf.get("max_bytes")
-    return PartedCsvSink(out, columns, delimiter_char(out_delimiter or conf.get("delimiter", ",")),
-                         writer_line_ending(line_ending or conf.get("line_ending", "LF")),
-                         int(rows) if rows else None, size_bytes(size) if size else None)
+    shape = connectors.shape_for(str(conf["jsonl"])) if options.output_format == "jsonl" and conf.get("jsonl") else None
+    return open_sink(options.output_format, out, validator.output_columns, options, conf, shape)
 
 
 def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str | None = None,
-               schema: Schema | str | os.PathLike | None = None, connector: str | None = None, *,
+               schema: SchemaArg = None, connector: str | None = None, *,
                rejects: str | os.PathLike | None = None, report_path: str | os.PathLike | None = None,
-               encoding: str | None = None, delimiter: str | None = None, region: str | None = None,
-               phone_format: str | None = None, chunk_bytes: int = CHUNK_BYTES,
-               progress: Progress | None = None, out_delimiter: str | None = None,
-               line_ending: str | None = None, max_rows: int | None = None,
-               max_bytes: int | str | None = None, output_format: str = "csv",
-               escape_formulas: bool = False) -> Report:
+               options: Options | None = None, **settings: Any) -> Report:
     """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, report to JSON.
 
     The clean file is split into OUT.part-NNN files at `max_rows` / `max_bytes` (defaults from
     the schema's `output:`); `output_format="jsonl"` writes one JSON object per row instead.
+    Settings as in `check`.
     """
+    opts = Options.build(options, **settings)
     out = Path(output)
     rej = Path(rejects) if rejects else default_rejects_path(out)
     src = Path(source)
@@ -206,26 +181,20 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
             raise OutputError(f"{target}: the {label} file would overwrite the input: choose another name")
     if len({str(t.resolve()) for _, t in targets}) != len(targets):
         raise OutputError("the output, rejects and report paths must differ")
-    report, validator, batches = _run(source, object, schema, connector, encoding, delimiter, region,
-                                      phone_format, chunk_bytes, progress, escape_formulas)
-    sinks: list[CsvSink | PartedCsvSink | JsonlSink | AtomicFile] = []
+    run = Run(source, resolve_schema(object, schema, connector, opts), opts)
+    report, validator = run.report, run.validator
+    sinks: list[Sink | CsvSink | AtomicFile] = []
     try:
-        clean_sink = open_clean_sink(out, validator, out_delimiter, line_ending, max_rows, max_bytes,
-                                     output_format)
+        clean_sink = open_clean_sink(out, validator, opts)
         sinks.append(clean_sink)
-        reject_sink = CsvSink(rej, [LINE, "_reasons", *validator.header, "_raw"])
+        reject_sink = CsvSink(rej, [LINE, REASONS, *validator.header, RAW])
         sinks.append(reject_sink)
         staged = AtomicFile(report_path) if report_path else None  # fails early; committed with the rest
         if staged:
             sinks.append(staged)
-        if isinstance(clean_sink, PartedCsvSink):  # CSV encoded in the finishing thread
-            for done in batches(clean_sink.encode):
-                clean_sink.write(done.clean, done.clean_csv)
-                reject_sink.write(done.rejects)
-        else:
-            for done in batches():
-                clean_sink.write(done.clean)
-                reject_sink.write(done.rejects)
+        for done in run.batches(clean_sink.encode):  # the rows encoded in the finishing thread
+            clean_sink.write(done.clean, done.clean_csv)
+            reject_sink.write(done.rejects)
         parts = clean_sink.final_paths()
         report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
         report.outputs["rejects"] = str(rej)

@@ -11,15 +11,16 @@ from typing import Any
 
 import click
 
-from . import api
+from . import api, connectors
 from .errors import CsvprepError
+from .options import Options
 from .report import Report
 from .schema import list_objects, load_schema
 
 
-def _fail(message: str) -> click.ClickException:
+def _fail(message: str, code: int = 2) -> click.ClickException:
     exc = click.ClickException(message)
-    exc.exit_code = 2
+    exc.exit_code = code
     return exc
 
 
@@ -30,7 +31,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except CsvprepError as exc:
-            raise _fail(str(exc))
+            raise _fail(str(exc), exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
@@ -127,21 +128,17 @@ def exit_code(report: Report, strict: bool) -> int:
     return 0
 
 
-DYNAMIC_OBJECTS = [
-    ("postgres", "TABLE", "any table: --dsn DSN --table TABLE, or `csvprep schema from-postgres`"),
-    ("wufoo", "FORM", "any form: `csvprep schema from-wufoo FIELDS.json -o form.yaml`, then --schema form.yaml"),
-]
+def build_options(o: dict[str, Any], progress: api.Progress | None = None, **more: Any) -> Options:
+    """The library's Options from the shared command-line options (built once per command)."""
+    return Options(encoding=o["encoding"], delimiter=o["delimiter"], region=o["region"],
+                   phone_format=o["phone_format"], chunk_bytes=parse_size(o["chunk_size"]),
+                   escape_formulas=o.get("escape_formulas", False), progress=progress,
+                   connector_options={"dsn": o.get("dsn"), "table": o.get("table")}, **more)
 
 
-def common_kwargs(o: dict[str, Any]) -> dict[str, Any]:
-    schema = o["schema_path"]
-    if o.get("dsn") or o.get("table") or (o["connector"] == "postgres" and not schema):
-        from .postgres import table_schema
-
-        schema = table_schema(o.get("dsn"), o.get("table"))
-    return dict(object=o["object_"], schema=schema, connector=o["connector"], encoding=o["encoding"],
-                delimiter=o["delimiter"], region=o["region"], phone_format=o["phone_format"],
-                chunk_bytes=parse_size(o["chunk_size"]), escape_formulas=o.get("escape_formulas", False))
+def target(o: dict[str, Any]) -> dict[str, Any]:
+    """The object, schema and connector named on the command line."""
+    return dict(object=o["object_"], schema=o["schema_path"], connector=o["connector"])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,7 +173,7 @@ def check(file: str, fmt: str, **o: Any) -> None:
         csvprep check export.csv -O contact --format json > report.json
     """
     with progress_bar(o["quiet"] or fmt == "json") as progress:
-        report = api.check(file, progress=progress, **common_kwargs(o))
+        report = api.check(file, **target(o), options=build_options(o, progress))
     if fmt == "json":
         emit_json(report)
     else:
@@ -217,10 +214,11 @@ def clean(file: str, output: str, rejects: str | None, report_path: str | None, 
         csvprep clean events.csv -c google-calendar -O events -o events.jsonl --format jsonl
     """
     with progress_bar(o["quiet"]) as progress:
-        report = api.clean_file(file, output, rejects=rejects, report_path=report_path, progress=progress,
-                                out_delimiter=out_delimiter, line_ending=line_ending, max_rows=max_rows,
-                                max_bytes=parse_size(max_bytes) if max_bytes else None,
-                                output_format=output_format, **common_kwargs(o))
+        options = build_options(o, progress, out_delimiter=out_delimiter, line_ending=line_ending,
+                                max_rows=max_rows, max_bytes=parse_size(max_bytes) if max_bytes else None,
+                                output_format=output_format)
+        report = api.clean_file(file, output, **target(o), rejects=rejects, report_path=report_path,
+                                options=options)
     if not o["quiet"]:
         click.echo(report.to_text(limit=10), err=True)
     sys.exit(exit_code(report, o["strict"]))
@@ -237,8 +235,7 @@ def objects(connector: str | None) -> None:
         csvprep objects
         csvprep objects --connector marketing
     """
-    rows = list_objects(connector) + [(c, obj, desc) for c, obj, desc in DYNAMIC_OBJECTS
-                                      if connector in (None, c)]
+    rows = list_objects(connector) + connectors.dynamic_objects(connector)
     if not rows:
         raise _fail(f"no objects for connector {connector!r}: run `csvprep objects` to see all")
     for conn, obj, desc in rows:
@@ -320,7 +317,7 @@ def schema_from_postgres(dsn: str, table: str, output: str | None) -> None:
         csvprep clean people.csv --schema people.yaml -o clean.csv
         csvprep clean people.csv -c postgres --dsn postgresql://postgres@127.0.0.1/test --table people -o clean.csv
     """
-    from .postgres import table_schema
+    from .connectors.postgres import table_schema
 
     emit_schema(table_schema(dsn, table), output)
 
@@ -340,10 +337,6 @@ def schema_from_wufoo(fields_json: str, output: str | None, object_: str | None)
         csvprep schema from-wufoo sample-data/wufoo-fields.json -o form.yaml
         csvprep clean entries.csv --schema form.yaml -o clean.csv
     """
-    from .wufoo import form_schema
+    from .connectors.wufoo import form_schema
 
     emit_schema(form_schema(fields_json, object_), output)
-
-
-def main() -> None:  # pragma: no cover
-    cli()

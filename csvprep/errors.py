@@ -5,7 +5,7 @@ from __future__ import annotations
 class CsvprepError(Exception):
     """csvprep could not run."""
 
-    exit_code = 2
+    exit_code = 2  # the CLI's exit code for this error
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or (self.__doc__ or "").strip())
@@ -33,3 +33,7 @@ class OutputError(CsvprepError):
 
 class ConnectorError(CsvprepError):
     """A connector (database, form definition) could not be read."""
+
+
+class SettingsError(CsvprepError):
+    """A setting (option, schema value) is invalid."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .reader import LINE
+from .issues import LINE, issues_at
 
 CODE = "text.formula"
 # OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet.
@@ -50,13 +50,10 @@ def guard(rows: pl.DataFrame, values: pl.DataFrame, columns: dict[str, str], esc
         suffix = "; a leading ' was added" if escape else " (use --escape-formulas to neutralise it)"
         message = pl.select(pl.lit("starts with ") + first + pl.lit(": a spreadsheet may run it as a formula" + suffix)
                             ).to_series()
-        issues.append(pl.DataFrame({
-            "line": rows[LINE].filter(mask), "column": [src] * len(first),
-            "value": rows[src].cast(pl.String).filter(mask) if src in rows.columns else col.filter(mask),
-            "code": [CODE] * len(first), "severity": ["warning"] * len(first), "message": message,
-            "fixed": fixed.filter(mask) if escape else pl.Series([None] * len(first), dtype=pl.String),
-        }, schema={"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
-                   "severity": pl.String, "message": pl.String, "fixed": pl.String}))
+        issues.append(issues_at(
+            rows[LINE].filter(mask), src,
+            rows[src].cast(pl.String).filter(mask) if src in rows.columns else col.filter(mask),
+            CODE, "warning", message, fixed.filter(mask) if escape else None))
         if escape:
             replaced.append(fixed)
     if replaced:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import polars as pl
 
-LINE = "_line"
+from .issues import LINE
+
 SPILL_BYTES = 64 << 20
 
 

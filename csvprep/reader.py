@@ -15,14 +15,13 @@ from typing import IO, Any, Union
 import polars as pl
 
 from .errors import EncodingError, InputError
+from .issues import LINE, RAW, REASONS, issue, issues_at
+from .options import CHUNK_BYTES
 from .sniff import SAMPLE_BYTES, Dialect, Encoding, detect_dialect, detect_encoding
 
 Source = Union[str, os.PathLike, IO[bytes], IO[str], bytes, pl.DataFrame]
-LINE = "_line"
-RAW = "_raw"
-CHUNK_BYTES = 12 << 20  # per batch; batches are prepared two at a time (api.WORKERS)
 BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String}
-RESERVED = {LINE, RAW, "_reasons"}  # columns csvprep adds to its own frames and rejects files
+RESERVED = {LINE, RAW, REASONS}  # columns csvprep adds to its own frames and rejects files
 PREAMBLE_SCAN_LINES = 200  # lines of the sample looked at to find a title row or notes
 PREAMBLE_MAX_ROWS = 30  # at most this many rows above the header are skipped as a preamble
 HEAD_CHARS = 1 << 16  # the start of the file read line by line, for the header and title rows
@@ -36,7 +35,6 @@ class ReadInfo:
     encoding: Encoding
     dialect: Dialect
     header: list[str]
-    raw_header: list[str]
     header_line: int
     size: int | None
     issues: list[dict[str, Any]] = field(default_factory=list)
@@ -49,7 +47,7 @@ class Batch:
     rows: pl.DataFrame
     bad: pl.DataFrame
     bytes_done: int
-    warnings: pl.DataFrame | None = None  # issues (validate.ISSUE_SCHEMA) on rows that were still read
+    warnings: pl.DataFrame | None = None  # issues (issues.ISSUE_SCHEMA) on rows that were still read
 
 
 def list_series(records: list[list[str]]) -> pl.Series:
@@ -93,11 +91,11 @@ def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, 
         name = " ".join(cell.split())
         if not name:
             name = f"column_{i}"
-            issues.append(_issue(line, name, cell, "header.blank", "warning",
+            issues.append(issue(line, name, cell, "header.blank", "warning",
                                  f"column {i} has no name; it is called {name!r} here", name))
         elif name in seen:
             new = f"{name}_{i}"
-            issues.append(_issue(line, name, cell, "header.duplicate", "warning",
+            issues.append(issue(line, name, cell, "header.duplicate", "warning",
                                  f"column {i} repeats the name {name!r}; it is called {new!r} here", new))
             name = new
         elif name in RESERVED or name == "*" or (name.startswith("^") and name.endswith("$")):
@@ -105,7 +103,7 @@ def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, 
             # wildcard or a regular expression in pl.col()
             new = f"{name}_{i}"
             why = "a name csvprep uses itself" if name in RESERVED else "a name read as a pattern"
-            issues.append(_issue(line, name, cell, "header.reserved", "warning",
+            issues.append(issue(line, name, cell, "header.reserved", "warning",
                                  f"column {i} is called {name!r}, {why}; it is called {new!r} here", new))
             name = new
         seen.add(name)
@@ -122,12 +120,6 @@ def _line_breaks(data: bytes, after_cr: bool = False) -> int:
     """Line breaks in raw bytes as the reader counts them: CRLF, CR and LF are one each."""
     n = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
     return n - 1 if after_cr and data.startswith(b"\n") else n
-
-
-def _issue(line: int | None, column: str | None, value: str | None, code: str, severity: str,
-           message: str, fixed: str | None = None) -> dict[str, Any]:
-    return {"line": line, "column": column, "value": value, "code": code,
-            "severity": severity, "message": message, "fixed": fixed}
 
 
 class CsvReader:
@@ -189,7 +181,7 @@ class CsvReader:
         if not text_sample.strip():
             raise InputError(f"{label}: the file is empty: there is no header row")
         dialect = detect_dialect(text_sample, delimiter)
-        self.info = ReadInfo(label, enc, dialect, [], [], 0, size)
+        self.info = ReadInfo(label, enc, dialect, [], 0, size)
         whole = self._text is not None or (size or 0) <= SAMPLE_BYTES
         self._header_at = self._find_header_line(text_sample, whole)
         self._blank_before = 0  # blank lines before the header in earlier chunks
@@ -201,7 +193,7 @@ class CsvReader:
         raw = [str(c) for c in frame.columns]
         header, issues = dedupe_header(raw, 1)
         self.name = label
-        return ReadInfo(label, Encoding("utf-8", "dataframe"), Dialect(","), header, raw, 1, None, issues)
+        return ReadInfo(label, Encoding("utf-8", "dataframe"), Dialect(","), header, 1, None, issues)
 
     def _decode_sample(self, sample: bytes) -> str:
         try:
@@ -313,14 +305,12 @@ class CsvReader:
             kw["escapechar"] = d.escapechar
         return kw
 
-    def _split_records(self, lines: list[str], first_line: int, final: bool
-                       ) -> tuple[pl.DataFrame, list[str], list[dict[str, Any]]]:
-        """Group physical lines into records; return (records, lines to carry, issues)."""
+    def _split_records(self, lines: list[str], first_line: int, final: bool) -> tuple[pl.DataFrame, list[str]]:
+        """Group physical lines into records; return (records, lines to carry)."""
         d = self.info.dialect
         n = len(lines)
         text = pl.Series(RAW, lines, dtype=pl.String)
         line_no = pl.int_range(first_line, first_line + n, eager=True).alias(LINE)
-        issues: list[dict[str, Any]] = []
         slow_from = n
         if d.escapechar:
             slow_from = 0
@@ -355,7 +345,7 @@ class CsvReader:
             parts.append(pl.DataFrame(
                 {LINE: [r[0] for r in rows], RAW: [r[1] for r in rows], "fields": [r[2] for r in rows]},
                 schema={LINE: pl.Int64, RAW: pl.String, "fields": pl.List(pl.String)}))
-        return pl.concat(parts), carry, issues
+        return pl.concat(parts), carry
 
     def _edge_pattern(self, doubled: bool) -> str:
         """A line whose quotes all stand at cell edges: unquoted cells without a quote and quoted
@@ -567,38 +557,38 @@ class CsvReader:
                 tail = ""
             else:
                 tail = lines.pop()
-            records, carried, issues = self._split_records(lines, next_line, final)
+            records, carried = self._split_records(lines, next_line, final)
             next_line += len(lines) - len(carried)
             carry = "\n".join([*carried, tail]) if carried else tail
             if as_bytes and carry:  # whole lines of a record that goes on
                 carry_b = carry.encode("utf-8") + carry_b
                 carry = ""
             if not header_done:
-                records, issues = self._take_header(records, issues)
+                records = self._take_header(records)
                 if records is None:
                     if final:
                         raise InputError(f"{self.name}: the file has no header row: it holds only blank lines")
                     continue
                 header_done = True
-            batch = self._to_batch(records, issues, done)
+            batch = self._to_batch(records, done)
             if batch.rows.height or batch.bad.height or final:
                 yield batch
         if not header_done:
             raise InputError(f"{self.name}: the file has no header row")
 
-    def _take_header(self, records: pl.DataFrame, issues: list[dict[str, Any]]):
+    def _take_header(self, records: pl.DataFrame) -> pl.DataFrame | None:
         blank = records["fields"].list.eval(pl.element().str.strip_chars() == "").list.all()
         blank = blank.fill_null(False)  # no fields: a quote never closed, not a blank line
         above = (records[LINE] < self._header_at) if self._header_at else pl.repeat(False, records.height, eager=True)
         for pre in records.filter(above & ~blank).iter_rows(named=True):
-            self.info.issues.append(_issue(
+            self.info.issues.append(issue(
                 pre[LINE], None, (pre[RAW] or "")[:200], "header.title_row", "warning",
                 f"line {pre[LINE]} above the header (line {self._header_at}) looks like a title or a note; "
                 "it was skipped"))
         non_blank = (~blank & ~above).arg_true()
         if len(non_blank) == 0:
             self._blank_before += int(blank.sum())
-            return None, issues
+            return None
         first = int(non_blank[0])
         blank_before = self._blank_before + int(blank.head(first).sum())
         row = records.row(first, named=True)
@@ -609,13 +599,13 @@ class CsvReader:
         raw_header = list(row["fields"])
         header, header_issues = dedupe_header(raw_header, row[LINE])
         if blank_before:
-            header_issues.insert(0, _issue(row[LINE], None, None, "header.blank_lines_skipped", "warning",
+            header_issues.insert(0, issue(row[LINE], None, None, "header.blank_lines_skipped", "warning",
                                            f"{blank_before} blank line(s) before the header were skipped"))
-        self.info.header, self.info.raw_header, self.info.header_line = header, raw_header, row[LINE]
+        self.info.header, self.info.header_line = header, row[LINE]
         self.info.issues.extend(header_issues)
-        return records.slice(first + 1), issues
+        return records.slice(first + 1)
 
-    def _to_batch(self, records: pl.DataFrame, issues: list[dict[str, Any]], done: int) -> Batch:
+    def _to_batch(self, records: pl.DataFrame, done: int) -> Batch:
         width = len(self.info.header)
         n = pl.col("fields").list.len()
         blank = pl.col("fields").list.eval(pl.element().str.strip_chars() == "").list.all()
@@ -656,11 +646,8 @@ class CsvReader:
         stray = good.filter(pl.col(RAW).str.count_matches(q, literal=True) % 2 == 1)
         if stray.height == 0:
             return None
-        return stray.select(
-            line=pl.col(LINE), column=pl.lit(None, pl.String), value=pl.col(RAW).str.slice(0, 200),
-            code=pl.lit("row.stray_quote"), severity=pl.lit("warning"),
-            message=pl.lit(f"a {q} in this row has no partner; the row was read as shown: check its cells"),
-            fixed=pl.lit(None, pl.String))
+        return issues_at(LINE, None, pl.col(RAW).str.slice(0, 200), "row.stray_quote", "warning",
+                         f"a {q} in this row has no partner; the row was read as shown: check its cells", frame=stray)
 
     def batches(self) -> Iterator[Batch]:
         """Yield every batch of rows once."""

@@ -8,7 +8,7 @@ from typing import IO, Any
 
 import polars as pl
 
-from .validate import ISSUE_SCHEMA, empty_issues
+from .issues import COLUMNS, empty_issues
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Report:
             "rows": {"read": self.read, "clean": self.clean, "rejected": self.rejected},
         }
         if include_issues:
-            out["issues"] = self.issues.select(list(ISSUE_SCHEMA)).to_dicts()
+            out["issues"] = self.issues.select(COLUMNS).to_dicts()
         if self.connector:
             out["connector"] = self.connector
         if self.outputs:
@@ -81,7 +81,7 @@ class Report:
         head = {**self.to_dict(include_issues=False), "issues": marker}
         before, after = json.dumps(head, indent=indent, ensure_ascii=False).split(json.dumps(marker), 1)
         fh.write(before.encode("utf-8") + b"[")
-        issues = self.issues.select(list(ISSUE_SCHEMA))
+        issues = self.issues.select(COLUMNS)
         for start in range(0, issues.height, slice_rows):
             part = issues.slice(start, slice_rows).write_json().encode("utf-8")  # '[{...},{...}]'
             fh.write((b"," if start else b"") + part[1:-1])

@@ -2,34 +2,58 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from .schema import Rule
-from .types import per_distinct
-from .urls import host
+from .fields import per_distinct
+from .fields.urls import host
+from .issues import LINE, issues_at
 
-RuleFn = Callable[[pl.DataFrame, Rule], "pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]"]  # issues[, rewritten rows]
+if TYPE_CHECKING:
+    from .schema import Rule
+
+RuleFn = Callable[[pl.DataFrame, "Rule"], "pl.DataFrame | tuple[pl.DataFrame, pl.DataFrame]"]  # issues[, rewritten rows]
 RULES: dict[str, RuleFn] = {}
-LINE = "_line"
+# per rule: its options, each "field" (names a field of the schema, required), "field?" (the
+# same, optional) or "text?" (any text, optional); checked when a schema loads
+RULE_OPTIONS: dict[str, dict[str, str]] = {}
+RULE_KEYS = {"type", "fields", "severity", "code", "message"}
 
 
-def rule(name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule function under `name`."""
+def rule(name: str, options: dict[str, str] | None = None) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule function under `name`, with the options it takes."""
     def deco(fn: RuleFn) -> RuleFn:
         RULES[name] = fn
+        RULE_OPTIONS[name] = dict(options or {})
         return fn
     return deco
+
+
+def check_rule_options(name: str, options: dict[str, object], field_names: list[str]) -> None:
+    """Raise ValueError when a rule's options are unknown, missing or name no field."""
+    spec = RULE_OPTIONS.get(name, {})
+    unknown = sorted(set(options) - set(spec))
+    if unknown:
+        known = ", ".join(sorted(spec)) or "none"
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} (known: {known})")
+    for key, kind in spec.items():
+        value = options.get(key)
+        if value is None:
+            if not kind.endswith("?"):
+                raise ValueError(f"needs the option `{key}`")
+            continue
+        if kind.startswith("field") and value not in field_names:
+            raise ValueError(f"option `{key}` names unknown field {value!r}")
+        if kind.startswith("text") and not isinstance(value, str):
+            raise ValueError(f"option `{key}` must be text")
 
 
 def issues_where(frame: pl.DataFrame, mask: pl.Expr, r: Rule, column: str, code: str,
                  message: pl.Expr | str) -> pl.DataFrame:
     """Issue rows for the lines of `frame` where `mask` holds."""
-    msg = pl.lit(message) if isinstance(message, str) else message
-    return frame.filter(mask.fill_null(False)).select(
-        line=pl.col(LINE).cast(pl.Int64), column=pl.lit(column), value=pl.col(column).cast(pl.String),
-        code=pl.lit(r.code or code), severity=pl.lit(r.severity),
-        message=pl.lit(r.message) if r.message else msg, fixed=pl.lit(None, dtype=pl.String))
+    return issues_at(LINE, column, pl.col(column).cast(pl.String), r.code or code, r.severity,
+                     r.message or message, frame=frame.filter(mask.fill_null(False)))
 
 
 def email_domain(emails: pl.Series) -> pl.Series:
@@ -99,7 +123,7 @@ def after(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     return issues_where(frame, mask, r, second, "range.empty", message)
 
 
-@rule("same_kind")
+@rule("same_kind", {"flag": "field?", "true": "text?", "false": "text?"})
 def same_kind(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     """The fields are all dates or all date-times; option `flag` names a boolean field that says which."""
     is_date = [pl.col(f).str.contains(DATE_RE) for f in r.fields]
@@ -117,7 +141,7 @@ def same_kind(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-@rule("local_time")
+@rule("local_time", {"zone": "field"})
 def local_time(frame: pl.DataFrame, r: Rule) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Date-times without an offset get the offset of the IANA zone in field `zone`; without a valid zone, an error."""
     from zoneinfo import available_timezones
@@ -149,7 +173,7 @@ def local_time(frame: pl.DataFrame, r: Rule) -> tuple[pl.DataFrame, pl.DataFrame
     return issues, out
 
 
-@rule("requires")
+@rule("requires", {"field": "field"})
 def requires(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     """Where the fields have a value, the field named in option `field` must have one too."""
     other = r.options.get("field")

@@ -11,6 +11,9 @@ from typing import Any
 import yaml
 
 from .errors import SchemaError, UnknownObjectError
+from .fields import TYPES
+from .issues import issue
+from .rules import RULE_KEYS, RULES, check_rule_options
 
 DEFAULT_CONNECTOR = "marketing"
 FIELD_KEYS = {"name", "type", "required", "max_length", "min_length", "pattern", "choices",
@@ -67,7 +70,7 @@ class Schema:
 
     def to_pandera(self, type_checks: bool = True, unique: bool = True):
         """A pandera polars DataFrameSchema checking a frame of (normalised) text columns."""
-        from .validate import pandera_schema
+        from .checks import pandera_schema
 
         return pandera_schema(self, type_checks=type_checks, unique=unique)
 
@@ -164,11 +167,14 @@ def _read_yaml(path: Path) -> Any:
         raise SchemaError(f"{path}: the schema file is not valid YAML{where}: fix it or use a built-in object")
 
 
+def _yaml_keys(item: dict[Any, Any]) -> dict[str, Any]:
+    """YAML 1.1 reads the keys `true:` and `false:` (and yes/no/on/off) as booleans: the options
+    named `true` and `false` are meant."""
+    return {(str(k).lower() if isinstance(k, bool) else k): v for k, v in item.items()}
+
+
 def parse_schema(data: Any, source: str = "<schema>") -> Schema:
     """Build and check a Schema from parsed YAML data."""
-    from .rules import RULES
-    from .types import TYPES
-
     def fail(msg: str) -> SchemaError:
         return SchemaError(f"{source}: {msg}")
 
@@ -184,7 +190,7 @@ def parse_schema(data: Any, source: str = "<schema>") -> Schema:
         ftype = item.get("type", "text")
         if ftype not in TYPES:
             raise fail(f"field {item['name']!r} has unknown type {ftype!r}: use one of {', '.join(sorted(TYPES))}")
-        options = {k: v for k, v in item.items() if k not in FIELD_KEYS}
+        options = {k: v for k, v in _yaml_keys(item).items() if k not in FIELD_KEYS}
         f = Field(
             name=str(item["name"]), type=ftype, required=bool(item.get("required", False)),
             max_length=item.get("max_length"), min_length=item.get("min_length"),
@@ -227,7 +233,11 @@ def parse_schema(data: Any, source: str = "<schema>") -> Schema:
         severity = item.get("severity", "error")
         if severity not in ("error", "warning"):
             raise fail(f"rule {item['type']!r}: severity must be error or warning")
-        extra = {k: v for k, v in item.items() if k not in ("type", "fields", "severity", "code", "message")}
+        extra = {k: v for k, v in _yaml_keys(item).items() if k not in RULE_KEYS}
+        try:
+            check_rule_options(item["type"], extra, names)
+        except ValueError as exc:
+            raise fail(f"rule {item['type']!r}: {exc}")
         rules.append(Rule(item["type"], rfields, severity, item.get("code"), item.get("message"), extra))
     obj = data.get("object") or Path(source).stem
     return Schema(object=str(obj), connector=str(data.get("connector", "custom")), fields=fields, key=key,
@@ -285,14 +295,11 @@ def map_header(schema: Schema, header: list[str], line: int = 1) -> HeaderMap:
                    f"It is left out of the clean file")
         else:
             msg = f"column {h!r} matches no field of {schema.object}; it is left out of the clean file"
-        issues.append({"line": line, "column": h, "value": None, "code": "header.unknown",
-                       "severity": "warning", "message": msg, "fixed": None})
+        issues.append(issue(line, h, None, "header.unknown", "warning", msg))
     missing = [f.name for f in schema.fields if f.required and f.name not in columns]
     for name in missing:
         f = schema.field(name)
         also = f" (also accepted: {', '.join(f.aliases)})" if f.aliases else ""
-        issues.append({"line": line, "column": name, "value": None, "code": "header.missing_required",
-                       "severity": "error",
-                       "message": f"required column {name!r} is missing{also}: no row can be loaded without it",
-                       "fixed": None})
+        issues.append(issue(line, name, None, "header.missing_required", "error",
+                            f"required column {name!r} is missing{also}: no row can be loaded without it"))
     return HeaderMap(columns, unknown, missing, issues)

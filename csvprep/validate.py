@@ -10,20 +10,19 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from . import formula
+from .checks import PANDERA_CODES, message, pandera_schema
+from .fields import TYPES, normalise_distinct
+from .issues import LINE, RAW, REASONS, conform, empty_issues, issues_at
 from .keys import KeyIndex, first_in_batch
-from .reader import LINE, RAW, Batch
+from .options import Options
+from .reader import Batch
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
-from .types import TYPES, Context, matches, normalise_distinct
 
 if TYPE_CHECKING:  # imported at first use: it takes a good part of start-up
     import pandera.polars as pa
 
-REASONS = "_reasons"
 _NO_BAD = pl.DataFrame(schema={LINE: pl.Int64, RAW: pl.String, REASONS: pl.String})
-ISSUE_SCHEMA = {"line": pl.Int64, "column": pl.String, "value": pl.String, "code": pl.String,
-                "severity": pl.String, "message": pl.String, "fixed": pl.String}
-PANDERA_CODES = {"not_nullable": "field.required"}
 
 
 def preload_pandera() -> None:
@@ -37,54 +36,6 @@ def preload_pandera() -> None:
 
     if "pandera.polars" not in sys.modules:
         threading.Thread(target=load, daemon=True).start()
-
-
-def empty_issues() -> pl.DataFrame:
-    """An issue frame with no rows."""
-    return pl.DataFrame(schema=ISSUE_SCHEMA)
-
-
-def issues_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """An issue frame from a list of issue dicts."""
-    return pl.DataFrame(rows, schema=ISSUE_SCHEMA) if rows else empty_issues()
-
-
-def pandera_schema(schema: Schema, type_checks: bool = True, unique: bool = True,
-                   only: list[str] | None = None) -> pa.DataFrameSchema:
-    """Compile a csvprep schema to a pandera polars schema over text columns."""
-    import pandera.polars as pa
-
-    columns = {}
-    for f in schema.fields:
-        if only is not None and f.name not in only:
-            continue
-        checks = []
-        if f.max_length is not None:
-            checks.append(pa.Check.str_length(max_value=f.max_length, error="field.too_long"))
-        if f.min_length is not None:
-            checks.append(pa.Check.str_length(min_value=f.min_length, error="field.too_short"))
-        if f.pattern:
-            checks.append(matches(f.pattern, "field.pattern"))
-        if f.choices is not None:
-            checks.append(pa.Check.isin(list(f.choices), error="field.choices"))
-        if type_checks:
-            checks.extend(TYPES[f.type].checks(f))
-        columns[f.name] = pa.Column(pl.String, checks=checks, nullable=not f.required,
-                                    required=f.required if only is None else True)
-    return pa.DataFrameSchema(columns, unique=list(schema.key) if unique and schema.key else None,
-                              name=f"{schema.connector}/{schema.object}", strict=False)
-
-
-def _message(code: str, schema: Schema, column: str, escaping: bool = False) -> str:
-    f = schema.field(column)
-    counting = " (counting the ' that --escape-formulas adds to a value that starts like a formula)"
-    return {
-        "field.required": "a value is required here",
-        "field.too_long": f"longer than {f.max_length} characters" + (counting if escaping else ""),
-        "field.too_short": f"shorter than {f.min_length} characters",
-        "field.pattern": f"does not match the pattern {f.pattern}",
-        "field.choices": "not one of the allowed values: " + ", ".join((f.choices or [])[:20]),
-    }.get(code, code)
 
 
 @dataclass
@@ -115,15 +66,15 @@ class Validator:
     """Validates and normalises batches against a schema (or structure only when there is none)."""
 
     def __init__(self, schema: Schema | None, header: list[str], header_line: int = 1,
-                 ctx: Context | None = None) -> None:
+                 options: Options | None = None) -> None:
         self.schema = schema
         self.header = header
-        self.ctx = ctx or Context()
+        self.options = options or Options()
         self.map: HeaderMap | None = map_header(schema, header, header_line) if schema else None
         self.key: list[str] = []
         if schema and self.map:
             self.fields = [f for f in schema.fields if f.name in self.map.columns]
-            self._pandera_for: dict[tuple[str, ...], pa.DataFrameSchema] = {}  # by the columns checked
+            self.pandera_for: dict[tuple[str, ...], pa.DataFrameSchema] = {}  # by the columns checked
             if all(k in self.map.columns for k in schema.key):
                 self.key = list(schema.key)
         self.seen = KeyIndex(self.key)  # first lines of the keys of earlier batches
@@ -139,10 +90,6 @@ class Validator:
         """Issues about the header as a whole (unknown and missing columns)."""
         return list(self.map.issues) if self.map else []
 
-    def process(self, batch: Batch) -> Processed:
-        """Validate one batch (batches must come in file order: key duplicates span them)."""
-        return self.finish(self.prepare(batch))
-
     def prepare(self, batch: Batch) -> Prepared:
         """Everything about one batch that needs no other batch: types, checks and rules.
         Safe to run for several batches at once in threads (polars releases the GIL)."""
@@ -151,18 +98,16 @@ class Validator:
         if batch.warnings is not None:  # e.g. row.stray_quote
             issue_parts.append(batch.warnings)
         if self.schema is None or self.map is None:
-            normalised, parts = formula.guard(rows, rows, {h: h for h in self.header}, self.ctx.escape_formulas)
+            normalised, parts = formula.guard(rows, rows, {h: h for h in self.header}, self.options.escape_formulas)
             issue_parts.extend(parts)
         elif self.map.missing_required:
             normalised = rows.select(LINE, *[pl.col(src).alias(name) for name, src in self.map.columns.items()])
-            issue_parts.append(rows.select(
-                line=pl.col(LINE), column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
-                code=pl.lit("row.not_loadable"), severity=pl.lit("error"),
-                message=pl.lit("rejected because the required column(s) "
-                               + ", ".join(self.map.missing_required) + " are missing"),
-                fixed=pl.lit(None, pl.String)))
+            issue_parts.append(issues_at(
+                LINE, None, None, "row.not_loadable", "error",
+                "rejected because the required column(s) " + ", ".join(self.map.missing_required) + " are missing",
+                frame=rows))
         else:
-            normalised, parts = self._apply_types(rows)
+            normalised, parts = self.apply_types(rows)
             issue_parts.extend(parts)
             at = len(issue_parts)  # pandera's issues come here, but it checks the values as written:
             issue_parts.append(empty_issues())  # after the rules and the formula escape (1 char more)
@@ -172,14 +117,14 @@ class Validator:
                 found = RULES[r.type](normalised, r)
                 if isinstance(found, tuple):  # a rule may also rewrite values: (issues, frame)
                     found, normalised = found
-                found = found.cast(ISSUE_SCHEMA).with_columns(  # name the source column, as type issues do
+                found = conform(found).with_columns(  # name the source column, as type issues do
                     pl.col("column").replace(self.map.columns))
                 issue_parts.append(found)
             normalised, parts = formula.guard(rows, normalised, {f.name: self.map.columns[f.name] for f in self.fields},
-                                              self.ctx.escape_formulas)
+                                              self.options.escape_formulas)
             issue_parts.extend(parts)
-            issue_parts[at] = self._pandera_issues(rows, normalised)
-        issues = pl.concat([p.cast(ISSUE_SCHEMA) for p in issue_parts])
+            issue_parts[at] = self.pandera_issues(rows, normalised)
+        issues = pl.concat([conform(p) for p in issue_parts])
         keys, own = None, issues
         if self.schema is not None and self.key and self.map is not None and not self.map.missing_required:
             keys = self._key_candidates(normalised, issues)
@@ -216,39 +161,31 @@ class Validator:
         self.seen = KeyIndex(self.key)
 
     def _structure_issues(self, bad: pl.DataFrame) -> pl.DataFrame:
-        return bad.select(
+        return conform(bad.select(
             line=pl.col(LINE), column=pl.lit(None, pl.String), value=pl.col(RAW).str.slice(0, 200),
             code=pl.col("code"), severity=pl.lit("error"), message=pl.col("message"),
-            fixed=pl.lit(None, pl.String))
+            fixed=pl.lit(None, pl.String)))
 
-    def _apply_types(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    def apply_types(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
         assert self.map is not None
         values = [rows[LINE]]
         parts = []
         for f in self.fields:
             src = self.map.columns[f.name]
             original = rows[src]
-            outcome = normalise_distinct(TYPES[f.type], original, f, self.ctx)
+            outcome = normalise_distinct(TYPES[f.type], original, f, self.options)
             values.append(outcome.value.alias(f.name))
             for flag in outcome.flags:
                 if not flag.mask.any():
                     continue
                 keep = flag.mask.fill_null(False)  # filter first: only the flagged rows are built
-                cols = {"line": rows[LINE].filter(keep), "value": original.filter(keep)}
-                if isinstance(flag.message, pl.Series):
-                    cols["message"] = flag.message.filter(keep)
-                if flag.fixed is not None:
-                    cols["fixed"] = flag.fixed.filter(keep)
-                # the constants as literals: a frame holds them as one value, not one per row
-                frame = pl.DataFrame(cols).select(
-                    "line", column=pl.lit(src, pl.String), value="value", code=pl.lit(flag.code, pl.String),
-                    severity=pl.lit(flag.severity, pl.String),
-                    message="message" if "message" in cols else pl.lit(flag.message, pl.String),
-                    fixed="fixed" if "fixed" in cols else pl.lit(None, pl.String))
-                parts.append(frame)
+                msg = flag.message.filter(keep) if isinstance(flag.message, pl.Series) else flag.message
+                fixed = flag.fixed.filter(keep) if flag.fixed is not None else None
+                parts.append(issues_at(rows[LINE].filter(keep), src, original.filter(keep), flag.code,
+                                       flag.severity, msg, fixed))
         return pl.DataFrame(values), parts
 
-    def _suspects(self, normalised: pl.DataFrame) -> dict[str, pl.Series] | None:
+    def suspects(self, normalised: pl.DataFrame) -> dict[str, pl.Series] | None:
         """Per column, the rows that may fail its pandera checks (a superset, from the required,
         length and choices rules in one pass); None when a check (a pattern) cannot be foreseen."""
         exprs = []
@@ -272,12 +209,12 @@ class Validator:
         found = normalised.select(exprs).row(0, named=True)
         return {name: pl.Series(idx, dtype=pl.UInt32) for name, idx in found.items() if idx}
 
-    def _pandera_issues(self, rows: pl.DataFrame, normalised: pl.DataFrame) -> pl.DataFrame:
+    def pandera_issues(self, rows: pl.DataFrame, normalised: pl.DataFrame) -> pl.DataFrame:
         """pandera's verdicts on the normalised values, as issues. pandera sees only the rows and
         columns a cheap pass cannot clear (its fixed cost per call and column is high); the
         verdicts are the same as on the whole frame (tests/test_pandera_prefilter.py)."""
         assert self.schema is not None and self.map is not None
-        suspects = self._suspects(normalised)
+        suspects = self.suspects(normalised)
         if suspects is None:
             cols, idx = tuple(f.name for f in self.fields), None
             frame = normalised.drop(LINE)
@@ -287,12 +224,12 @@ class Validator:
             cols = tuple(suspects)
             idx = pl.concat(list(suspects.values())).unique().sort()
             frame = normalised.select(cols)[idx]
-        if cols not in self._pandera_for:
-            self._pandera_for[cols] = pandera_schema(self.schema, type_checks=False, unique=False, only=list(cols))
+        if cols not in self.pandera_for:
+            self.pandera_for[cols] = pandera_schema(self.schema, type_checks=False, unique=False, only=list(cols))
         from pandera.errors import SchemaErrors
 
         try:
-            self._pandera_for[cols].validate(frame, lazy=True)
+            self.pandera_for[cols].validate(frame, lazy=True)
             return empty_issues()
         except SchemaErrors as exc:
             cases = exc.failure_cases
@@ -307,12 +244,8 @@ class Validator:
             at = group["index"].cast(pl.UInt32)
             if idx is not None:
                 at = idx.gather(at)
-            out.append(pl.DataFrame({
-                "line": lines.gather(at), "column": [src] * len(at), "value": rows[src].gather(at),
-                "code": [code] * len(at), "severity": ["error"] * len(at),
-                "message": [_message(code, self.schema, column, self.ctx.escape_formulas)] * len(at),
-                "fixed": [None] * len(at),
-            }, schema=ISSUE_SCHEMA))
+            out.append(issues_at(lines.gather(at), src, rows[src].gather(at), code, "error",
+                                 message(code, self.schema, column, self.options.escape_formulas)))
         return pl.concat(out)
 
     def _key_candidates(self, normalised: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
@@ -329,11 +262,9 @@ class Validator:
         earlier clean row (also across batches)."""
         src = self.map.columns[self.key[0]] if self.map else self.key[0]
         original = rows.select(LINE, pl.col(src).alias("_orig"))
-        return dups.join(original, on=LINE, how="left").select(
-            line=pl.col(LINE), column=pl.lit(src), value=pl.col("_orig"), code=pl.lit("key.duplicate"),
-            severity=pl.lit("error"),
-            message=pl.format("repeats the key of line {}; the first occurrence is kept", pl.col("first")),
-            fixed=pl.lit(None, pl.String)).cast(ISSUE_SCHEMA)
+        return issues_at(LINE, src, "_orig", "key.duplicate", "error",
+                         pl.format("repeats the key of line {}; the first occurrence is kept", pl.col("first")),
+                         frame=dups.join(original, on=LINE, how="left"))
 
     def _split(self, rows: pl.DataFrame, bad: pl.DataFrame, normalised: pl.DataFrame,
                issues: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

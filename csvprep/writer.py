@@ -1,4 +1,5 @@
-"""Atomic CSV and JSON writing: a temp file beside the target, renamed when complete."""
+"""Output files: atomic writes (a temp file beside the target, renamed when complete), the
+clean-file sinks and the registry of output formats (`FORMATS`)."""
 from __future__ import annotations
 
 import io
@@ -8,11 +9,14 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
 from .errors import OutputError
+
+if TYPE_CHECKING:
+    from .options import Options
 
 
 class AtomicFile:
@@ -267,7 +271,11 @@ class JsonlSink:
         """The one output file."""
         return [self.file.path]
 
-    def write(self, frame: pl.DataFrame) -> None:
+    def encode(self, frame: pl.DataFrame) -> None:
+        """Rows are encoded as they are written (nothing to do in another thread)."""
+        return None
+
+    def write(self, frame: pl.DataFrame, data: bytes | None = None) -> None:
         """Append rows."""
         import json
 
@@ -284,19 +292,6 @@ class JsonlSink:
     def discard(self) -> None:
         """Remove the partial file."""
         self.file.discard()
-
-
-SHAPES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-
-
-def shape_for(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """The JSON Lines shape registered under `name` (a schema's `output: {jsonl: NAME}`)."""
-    from . import calendar  # noqa: F401  (registers its shapes)
-
-    try:
-        return SHAPES[name]
-    except KeyError:
-        raise OutputError(f"unknown JSON Lines shape {name!r}: known shapes are {', '.join(sorted(SHAPES))}")
 
 
 def size_bytes(size: int | str) -> int:
@@ -317,3 +312,61 @@ def size_bytes(size: int | str) -> int:
     if value <= 0:
         raise OutputError(f"size must be positive: {size!r}")
     return value
+
+
+class Sink(Protocol):
+    """What every clean-file sink offers (`FORMATS` makes them)."""
+
+    rows: int
+
+    def encode(self, frame: pl.DataFrame) -> bytes | None:
+        """`frame` in the sink's format, or None when `write` encodes itself (may run in a thread)."""
+
+    def write(self, frame: pl.DataFrame, data: bytes | None = None) -> None:
+        """Append rows (`data`: their `encode`)."""
+
+    def final_paths(self) -> list[Path]:
+        """The files the rows end up in."""
+
+    def commit(self) -> None:
+        """Move the files into place."""
+
+    def discard(self) -> None:
+        """Remove the partial files."""
+
+
+SinkFactory = Callable[[Path, list[str], "Options", dict[str, Any], Any], Sink]
+FORMATS: dict[str, SinkFactory] = {}  # output format name -> sink factory
+
+
+def output_format(name: str) -> Callable[[SinkFactory], SinkFactory]:
+    """Register a clean-file format under `name` (`--format NAME`)."""
+    def deco(fn: SinkFactory) -> SinkFactory:
+        FORMATS[name] = fn
+        return fn
+    return deco
+
+
+def open_sink(fmt: str, path: Path, columns: list[str], options: Options, conf: dict[str, Any],
+              shape: Any = None) -> Sink:
+    """The sink of format `fmt` for `path`: `options` win over the schema's `output:` settings `conf`."""
+    if fmt not in FORMATS:
+        raise OutputError(f"unknown output format {fmt!r}: use {' or '.join(sorted(FORMATS))}")
+    return FORMATS[fmt](path, columns, options, conf, shape)
+
+
+@output_format("csv")
+def _csv_sink(path: Path, columns: list[str], options: Options, conf: dict[str, Any], shape: Any) -> Sink:
+    rows = options.max_rows if options.max_rows is not None else conf.get("max_rows")
+    size = options.max_bytes if options.max_bytes is not None else conf.get("max_bytes")
+    return PartedCsvSink(path, columns, delimiter_char(options.out_delimiter or conf.get("delimiter", ",")),
+                         line_ending(options.line_ending or conf.get("line_ending", "LF")),
+                         int(rows) if rows else None, size_bytes(size) if size else None)
+
+
+@output_format("jsonl")
+def _jsonl_sink(path: Path, columns: list[str], options: Options, conf: dict[str, Any], shape: Any) -> Sink:
+    if any(x is not None for x in (options.out_delimiter, options.line_ending, options.max_rows, options.max_bytes)):
+        raise OutputError("--out-delimiter, --line-ending, --max-rows and --max-bytes apply to CSV output only: "
+                          "drop them or use --format csv")
+    return JsonlSink(path, columns, shape)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 import csvprep
 from csvprep.cli import cli
 from csvprep.errors import ConnectorError
-from csvprep.postgres import table_schema
+from csvprep.connectors.postgres import table_schema
 
 from conftest import SAMPLE, write
 
@@ -180,3 +180,13 @@ def test_a_one_column_value_that_ends_copy_still_loads(tmp_path) -> None:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_the_library_resolves_a_table_like_the_cli(people, tmp_path):
+    dsn, table = people
+    src = write(tmp_path, "p.csv", "id,name,score\n1,Ann,12.5\n2,,3\n")
+    report = csvprep.check(src, connector="postgres", object=table, connector_options={"dsn": dsn})
+    assert report.connector == "postgres" and report.object == table
+    assert report.as_rows() == [[3, "name", "field.required"]]
+    with pytest.raises(ConnectorError, match="needs --dsn"):
+        csvprep.check(src, connector="postgres", object=table)

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 import csvprep
 from csvprep.cli import cli
-from csvprep.wufoo import form_schema
+from csvprep.connectors.wufoo import form_schema
 
 from conftest import SAMPLE, write
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from csvprep.rules import same_domain
 from csvprep.schema import Field, Rule
-from csvprep.types import DISTINCT_MIN_ROWS, TYPES, Context, normalise_distinct, per_distinct
+from csvprep.fields import DISTINCT_MIN_ROWS, TYPES, normalise_distinct, per_distinct
+from csvprep.options import Options as Context
 
 POOL = ["", "  ", None, "x", "X ", "yes", "No", "1", "1,234", "12.50", "$3", "2024-05-31", "05/31/2024",
         "31.05.2024", "2024-05-31T13:30:00Z", "2024-05-31 13:30", "Europe/Paris", "nowhere",

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csvprep import emails
+from csvprep.fields import emails
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "values"
 SETTINGS = settings(max_examples=int(os.environ.get("CSVPREP_FASTPATH_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])

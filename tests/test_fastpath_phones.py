@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csvprep import phones
+from csvprep.fields import phones
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "values"
 SETTINGS = settings(max_examples=int(os.environ.get("CSVPREP_FASTPATH_EXAMPLES", "80")), deadline=None,

@@ -7,8 +7,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csvprep import urls
-from csvprep.types import blank_to_null
+from csvprep.fields import urls
+from csvprep.fields import blank_to_null
 
 SETTINGS = settings(max_examples=int(os.environ.get("CSVPREP_FASTPATH_EXAMPLES", "150")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

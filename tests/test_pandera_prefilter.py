@@ -7,7 +7,10 @@ from hypothesis import strategies as st
 from pandera.errors import SchemaErrors
 
 from csvprep.schema import Field, Schema
-from csvprep.validate import ISSUE_SCHEMA, PANDERA_CODES, Validator, _message, pandera_schema
+from csvprep.checks import PANDERA_CODES, pandera_schema
+from csvprep.checks import message as _message
+from csvprep.issues import ISSUE_SCHEMA
+from csvprep.validate import Validator
 
 FIELDS = [
     Field(name="a", required=True, max_length=3),
@@ -56,15 +59,15 @@ def test_prefiltered_pandera_finds_what_whole_frame_pandera_finds(cells: list, w
         rows = rows.with_columns(e=pl.col("a"))
         normalised = rows
     v = Validator(Schema(object="t", fields=fields), [c for c in rows.columns if c != "_line"])
-    got = v._pandera_issues(rows, normalised)
+    got = v.pandera_issues(rows, normalised)
     assert ordered(got) == ordered(whole_frame_issues(v, rows, normalised))
 
 
 def test_only_suspect_columns_reach_pandera() -> None:
     rows, normalised = frames([["abc", "ab", "red", "x" * 50], [None, "abcdef", "Green", ""]])
     v = Validator(Schema(object="t", fields=FIELDS), ["a", "b", "c", "d"])
-    suspects = v._suspects(normalised)
+    suspects = v.suspects(normalised)
     assert {k: s.to_list() for k, s in suspects.items()} == {"a": [1], "b": [1]}
-    got = v._pandera_issues(rows, normalised)
+    got = v.pandera_issues(rows, normalised)
     assert sorted(got.select("line", "code").rows()) == [(3, "field.required"), (3, "field.too_long")]
-    assert list(v._pandera_for) == [("a", "b")]
+    assert list(v.pandera_for) == [("a", "b")]

@@ -10,9 +10,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csvprep import phones
+from csvprep.fields import phones
 from csvprep.schema import Field
-from csvprep.types import TYPES, Context, Flag, Outcome, blank_to_null
+from csvprep.fields import TYPES, Flag, Outcome, blank_to_null
+from csvprep.options import Options as Context
 
 from test_fastpath_phones import nanp_any_area, nanp_like, with_extension
 
@@ -73,7 +74,7 @@ def assert_same(values: list[str | None], region: str = "US") -> None:
                     assert g.fixed.filter(keep).to_list() == w.fixed.filter(keep).to_list(), (g.code, fmt)
         # hot values are decided exactly as the general fast path decides them
         hot = phones.hot_verdicts(s, region, fmt)
-        general = phones._fast_verdicts(s, region, fmt)
+        general = phones.general_verdicts(s, region, fmt)
         for value, h, row in zip(values, hot.iter_rows(named=True), general.iter_rows(named=True)):
             if h["hot"]:
                 assert row["decided"] and (row["formatted"], row["shape"], row["number"], row["detail"]) == (
@@ -109,11 +110,11 @@ def test_generated_values_normalise_as_before(values: list[str | None]) -> None:
 
 def test_usual_validity_leaves_out_only_a_general_pattern_every_usual_number_meets() -> None:
     us = phones.nanp_table()[0][2]
-    assert phones._usual_validity(us) == (us[1],)
-    assert phones._usual_validity((r"^(?:3\d{6}|[2-9]\d{9})$", "t")) == ("t",)
+    assert phones.usual_validity(us) == (us[1],)
+    assert phones.usual_validity((r"^(?:3\d{6}|[2-9]\d{9})$", "t")) == ("t",)
     for general in [r"^(?:[2-9]\d{8})$", r"^(?:a\|[2-9]\d{9})$", r"^(?:([2-9]\d{9}))$", r"^(?:[2-8]\d{9})$",
                     r"^(?:[2-9]\d{9}5)$"]:
-        assert phones._usual_validity((general, "t")) == (general, "t")
+        assert phones.usual_validity((general, "t")) == (general, "t")
 
 
 def test_the_last_ten_without_inner_separators_are_the_national_number_of_every_usual_shape() -> None:

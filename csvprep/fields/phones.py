@@ -10,11 +10,13 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
-from .schema import Field
-from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
+from ..options import Options
+from .base import FieldType, Flag, Outcome, blank_to_null, matches, register
 
 if TYPE_CHECKING:
     import pandera.polars as pa
+
+    from ..schema import Field
 
 FORMATS = {"E164": PhoneNumberFormat.E164, "INTERNATIONAL": PhoneNumberFormat.INTERNATIONAL,
            "NATIONAL": PhoneNumberFormat.NATIONAL}
@@ -434,7 +436,7 @@ def hot_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
                              "formatted": pl.repeat(None, len(values), dtype=pl.String, eager=True)})
     v, n = pl.col("v"), pl.col("n")
     hot = v.str.contains(USUAL)
-    for pattern in _usual_validity(valid):
+    for pattern in usual_validity(valid):
         hot = hot & n.str.contains(pattern)
     v_ = values.cast(pl.String)
     # staged, eagerly: one select would compute n once per use; a lazy query measured slower here
@@ -476,7 +478,7 @@ def _delete_bytes(values: pl.Series, delete: bytes, fallback: Callable[[pl.Serie
     return parts
 
 
-def _usual_validity(valid: tuple[str, str]) -> tuple[str, ...]:
+def usual_validity(valid: tuple[str, str]) -> tuple[str, ...]:
     """The patterns of `valid` that a national number from the USUAL shape ([2-9] and 9 digits)
     must be checked against: the general one is always met when it is a plain alternation with
     [2-9]\\d{9} among its alternatives, as in the metadata of US (saves a pass over every value)."""
@@ -493,8 +495,8 @@ def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     hot = hot_verdicts(v, region, fmt)
     rest_idx = (~hot["hot"]).arg_true()
     if len(rest_idx) == len(v):
-        return _fast_verdicts(v, region, fmt)
-    rest = _fast_verdicts(v.gather(rest_idx), region, fmt)
+        return general_verdicts(v, region, fmt)
+    rest = general_verdicts(v.gather(rest_idx), region, fmt)
     out = {"decided": hot["hot"].scatter(rest_idx, rest["decided"]),
            "formatted": hot["formatted"].scatter(rest_idx, rest["formatted"])}
     for col in ("shape", "number", "detail"):
@@ -502,7 +504,7 @@ def fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
-def _fast_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
+def general_verdicts(values: pl.Series, region: str, fmt: str) -> pl.DataFrame:
     """fast_verdicts without the hot path (see hot_verdicts)."""
     v = values.cast(pl.String)
     n = len(v)
@@ -577,7 +579,7 @@ class Phone(FieldType):
         if str(self.opt(f, "region")).upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown phone region {self.opt(f, 'region')!r} (use a code such as US, GB, DE)")
 
-    def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
+    def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         region = (ctx.region or str(self.opt(f, "region"))).upper()
         fmt = (ctx.phone_format or str(self.opt(f, "format"))).upper()
         # hot values (most) are decided with no problem; only the rest are stripped and judged,
@@ -586,7 +588,7 @@ class Phone(FieldType):
         at, n = (~hot["hot"]).arg_true(), s.len()
         v = blank_to_null(s.gather(at))
         at, v = at.filter(v.is_not_null()), v.drop_nulls()
-        t = _complete(v, _fast_verdicts(v, region, fmt), region, fmt)
+        t = _complete(v, general_verdicts(v, region, fmt), region, fmt)
         ok, shape, number = pl.col("formatted").is_not_null(), pl.col("shape"), pl.col("number")
         masks = {"phone.invalid": number == "invalid", "phone.malformed": (shape == "malformed") & ok,
                  "phone.vanity": (shape == "vanity") & ok, "phone.unassigned": number == "unassigned",

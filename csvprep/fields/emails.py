@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from .schema import Field
-from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
+from ..options import Options
+from .base import FieldType, Flag, Outcome, blank_to_null, matches, register
 
 if TYPE_CHECKING:
     import pandera.polars as pa
+
+    from ..schema import Field
 
 # The fast path: polars expressions decide the common shapes exactly as email-validator would
 # (same verdict, same message); everything else goes to email-validator once per distinct value.
@@ -155,7 +157,7 @@ class Email(FieldType):
     name = "email"
     options = {"allow_smtputf8": True}
 
-    def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
+    def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         v = blank_to_null(s).str.to_lowercase()
         error = verdicts(v, bool(self.opt(f, "allow_smtputf8")))
         mask = error.is_not_null()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import ConnectorError
-from .schema import Field, Rule, Schema
+from ..errors import ConnectorError
+from ..schema import Field, Rule, Schema
 
 INT_RANGES = {"int2": (-32768, 32767), "int4": (-2147483648, 2147483647),
               "int8": (-9223372036854775808, 9223372036854775807)}

@@ -5,11 +5,13 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from .schema import Field
-from .types import Context, Flag, FieldType, Outcome, blank_to_null, matches, register
+from ..options import Options
+from .base import FieldType, Flag, Outcome, blank_to_null, matches, register
 
 if TYPE_CHECKING:
     import pandera.polars as pa
+
+    from ..schema import Field
 
 BARE = r"^(?i)(www\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+(:\d{1,5})?([/?#].*)?$"
 VALID = r"^https?://([\p{Ll}\p{N}]([\p{Ll}\p{N}-]{0,61}[\p{Ll}\p{N}])?\.)+[\p{Ll}]{2,63}\.?(:\d{1,5})?([/?#]\S*)?$"
@@ -62,7 +64,7 @@ class Url(FieldType):
     name = "url"
     options = {"default_scheme": "https"}
 
-    def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
+    def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         v = blank_to_null(s)
         scheme = str(self.opt(f, "default_scheme"))
         bare = v.str.contains(BARE) & ~v.str.contains(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")

@@ -6,11 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
-from .errors import ConnectorError
-from .schema import Field, Schema
-from .types import FALSE, TRUE, Context, FieldType, Flag, Outcome, blank_to_null, changed, register
+from ..errors import ConnectorError
+from ..schema import Field, Schema
 
 ENTRY_ID = re.compile(r"^Field\d+$")
 TIME_PATTERN = r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
@@ -21,33 +18,6 @@ SIMPLE = {
     "rating": ("integer", {"min": 0, "max": 10}),
 }
 DAILY_REQUESTS = 5000  # Wufoo API: 5000 requests per API key per day, one entry per request
-
-
-@register
-class Checkbox(FieldType):
-    """A Wufoo checkbox: checked (its label, yes, x, 1, ...) is written as its `label`, unchecked as blank."""
-
-    name = "checkbox"
-    options = {"label": None}
-
-    def check_options(self, f: Field) -> None:
-        super().check_options(f)
-        if not self.opt(f, "label"):
-            raise ValueError("a checkbox field needs a `label` (the value of a checked box)")
-
-    def normalise(self, s: pl.Series, f: Field, ctx: Context) -> Outcome:
-        label = str(self.opt(f, "label"))
-        v = blank_to_null(s)
-        low = v.str.to_lowercase()
-        checked = (low.is_in(list(TRUE)) | (low == label.lower())).fill_null(False)
-        unchecked = low.is_in(list(FALSE)).fill_null(False)
-        out = pl.select(pl.when(checked).then(pl.lit(label)).when(unchecked).then(None)
-                        .otherwise(v)).to_series().alias(s.name)
-        return Outcome(out, [
-            Flag("checkbox.invalid", "error", v.is_not_null() & ~checked & ~unchecked,
-                 f"not a checkbox value (use {label!r}, yes/no, or leave it blank)"),
-            Flag("checkbox.fixed", "warning", changed(v, out) & checked, f"written as the box's label {label!r}", out),
-        ])
 
 
 def _required(item: dict[str, Any]) -> bool:
