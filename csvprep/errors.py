@@ -37,3 +37,23 @@ class ConnectorError(CsvprepError):
 
 class SettingsError(CsvprepError):
     """A setting (option, schema value) is invalid."""
+
+
+class HubError(ConnectorError):
+    """The bulk API could not be used."""
+
+
+class HubCredentialsError(HubError):
+    """Credentials for the bulk API are missing or refused: set CSVPREP_USER_SECRET and CSVPREP_ELEMENT_TOKEN."""
+
+
+class HubResponseError(HubError):
+    """The bulk API gave an answer csvprep cannot read."""
+
+
+class JobFailedError(HubError):
+    """A bulk job ended badly."""
+
+
+class PushTimeoutError(HubError):
+    """The bulk jobs did not end in time."""
