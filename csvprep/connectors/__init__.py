@@ -87,3 +87,11 @@ def _wufoo(object: str | None, options: dict[str, Any]) -> Schema:
     from .wufoo import form_schema
 
     return form_schema(options["fields"], object)
+
+
+@dynamic("hub", "OBJECT", "any object of a bulk API hub: --connector hub --object OBJECT --hub HUB",
+         options=("hub",))
+def _hub(object: str | None, options: dict[str, Any]) -> Schema:
+    from .hub import hub_schema
+
+    return hub_schema(object, options.get("hub"), options.get("base_url"))
