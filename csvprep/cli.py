@@ -78,6 +78,10 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--schema", "-s", "schema_path", type=click.Path(dir_okay=False), help="Use this schema YAML file."),
         click.option("--dsn", metavar="DSN", help="postgres: connection string of the target database."),
         click.option("--table", metavar="TABLE", help="postgres: the target table (its definition is the schema)."),
+        click.option("--hub", metavar="HUB", help="Bulk API hub (e.g. marketing, helpdesk, db); with --connector hub "
+                     "the schema is read from the hub's metadata of --object."),
+        click.option("--base-url", metavar="URL", help="Bulk API base URL (default: $CSVPREP_BASE_URL, else "
+                     "https://api.cloud-elements.com/elements/api-v2)."),
         click.option("--encoding", "-e", help="Input encoding (default: detected)."),
         click.option("--delimiter", "-d", help="Input delimiter, e.g. ',' or '\\t' (default: detected)."),
         click.option("--region", help="Default phone region, e.g. US, GB (overrides the schema)."),
@@ -108,8 +112,7 @@ def progress_bar(quiet: bool) -> Iterator[api.Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                               TransferSpeedColumn)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
     with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
@@ -133,7 +136,8 @@ def build_options(o: dict[str, Any], progress: api.Progress | None = None, **mor
     return Options(encoding=o["encoding"], delimiter=o["delimiter"], region=o["region"],
                    phone_format=o["phone_format"], chunk_bytes=parse_size(o["chunk_size"]),
                    escape_formulas=o.get("escape_formulas", False), progress=progress,
-                   connector_options={"dsn": o.get("dsn"), "table": o.get("table")}, **more)
+                   connector_options={"dsn": o.get("dsn"), "table": o.get("table"), "hub": o.get("hub"),
+                                      "base_url": o.get("base_url")}, **more)
 
 
 def target(o: dict[str, Any]) -> dict[str, Any]:
@@ -340,3 +344,120 @@ def schema_from_wufoo(fields_json: str, output: str | None, object_: str | None)
     from .connectors.wufoo import form_schema
 
     emit_schema(form_schema(fields_json, object_), output)
+
+
+# -- the bulk API: hub objects, schema from-hub, push, verify-signature (issue 14) ----------------
+
+def hub_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--hub and --base-url (credentials come only from the environment)."""
+    fn = click.option("--base-url", metavar="URL", help="Bulk API base URL (default: $CSVPREP_BASE_URL, else "
+                      "https://api.cloud-elements.com/elements/api-v2).")(fn)
+    return click.option("--hub", metavar="HUB", help="Hub of the object, e.g. marketing, helpdesk, db "
+                        "(default: the connector's `hub:`).")(fn)
+
+
+@cli.group("hub")
+def hub_group() -> None:
+    """Ask the bulk API hub what it offers.
+
+    Credentials: CSVPREP_USER_SECRET, CSVPREP_ELEMENT_TOKEN (and CSVPREP_ORG_SECRET) in the environment.
+
+    \b
+    Example:
+        csvprep hub objects --hub marketing
+    """
+
+
+@hub_group.command("objects")
+@hub_options
+@click.option("--connector", "-c", metavar="NAME", help="Use this connector's hub (default: marketing).")
+@handle_errors
+def hub_objects(hub: str | None, base_url: str | None, connector: str | None) -> None:
+    """List the objects the hub offers (GET /hubs/{hub}/objects).
+
+    \b
+    Example:
+        csvprep hub objects --hub marketing --base-url https://api.cloud-elements.com/elements/api-v2
+    """
+    from .connectors import hub as bulk
+
+    with bulk.client(hub, connector, base_url) as c:
+        for name in c.objects():
+            click.echo(name)
+
+
+@schema.command("from-hub")
+@click.argument("object_name", metavar="OBJECT")
+@hub_options
+@click.option("--connector", "-c", metavar="NAME", help="Use this connector's hub (default: marketing).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the schema YAML here (default: stdout).")
+@handle_errors
+def schema_from_hub(object_name: str, hub: str | None, base_url: str | None, connector: str | None,
+                    output: str | None) -> None:
+    """Write a schema for OBJECT from the hub's field metadata.
+
+    vendorPath names a field, vendorDisplayName is an alias, vendorRequired makes it required;
+    read-only fields are left out and types guessed from names are marked, as YAML comments.
+
+    \b
+    Example:
+        csvprep schema from-hub contact --hub marketing -o contact.yaml
+        csvprep clean contacts.csv --schema contact.yaml -o clean.csv
+    """
+    from .connectors import hub as bulk
+    from .writer import write_text
+
+    with bulk.client(hub, connector, base_url) as c:
+        made = bulk.schema_from_hub(c.metadata(object_name), object_name, c.hub)
+    if output:
+        write_text(output, made.to_yaml())
+        click.echo(f"wrote {output}: {c.hub}/{object_name}, {len(made.schema.fields)} fields", err=True)
+    else:
+        click.echo(made.to_yaml(), nl=False)
+
+
+@cli.command("verify-signature")
+@click.argument("body", required=False, default="-", metavar="[BODY|-]")
+@click.option("--signature", required=True, metavar="'sha256=...'", help="The Elements-Webhook-Signature header value.")
+@click.option("--key-env", metavar="NAME", help="Environment variable holding the Callback Notification Signature Key.")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="File holding the key (a final newline is ignored).")
+@handle_errors
+def verify_signature_cmd(body: str, signature: str, key_env: str | None, key_file: str | None) -> None:
+    """Check a callback's signature over its raw BODY (a file; - or nothing: stdin).
+
+    Exit code: 0 valid, 1 invalid, 2 usage (no key, unreadable body).
+
+    \b
+    Example:
+        CSVPREP_CALLBACK_KEY=... csvprep verify-signature --key-env CSVPREP_CALLBACK_KEY \\
+            --signature 'sha256=jHdbRx5EZAsOfTwAPJOGkNUzQMVVdu5VJlxcsk+G6jQ=' body.json
+    """
+    from .signature import verify_signature
+
+    if bool(key_env) == bool(key_file):
+        raise _fail("give the key with exactly one of --key-env NAME or --key-file FILE")
+    if key_env:
+        key: bytes = os.environb.get(key_env.encode(), b"")
+        if not key:
+            raise _fail(f"the environment variable {key_env} is not set or empty: export the signature key in it")
+    else:
+        try:
+            with open(key_file, "rb") as fh:  # type: ignore[arg-type]
+                key = fh.read().rstrip(b"\r\n")
+        except OSError as exc:
+            raise _fail(f"{key_file}: cannot read the key file ({exc.strerror})")
+        if not key:
+            raise _fail(f"{key_file}: the key file is empty")
+    try:
+        if body == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(body, "rb") as fh:
+                data = fh.read()
+    except OSError as exc:
+        raise _fail(f"{body}: cannot read the body ({exc.strerror})")
+    if verify_signature(data, signature, key):
+        click.echo("valid", err=True)
+        sys.exit(0)
+    click.echo("invalid: the signature does not match this body and key", err=True)
+    sys.exit(1)
