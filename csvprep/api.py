@@ -5,14 +5,15 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 
 from . import connectors
 from .errors import OutputError
+from .html_report import REPORT_ROWS, RowSampler, report_format, schema_columns
 from .issues import LINE, RAW, REASONS, compact_issues, expand_issues, issues_frame
 from .options import Options, Progress
 from .reader import CsvReader, Source
@@ -68,11 +69,15 @@ class Run:
             file=info.name, encoding=info.encoding.name, delimiter=info.dialect.delimiter,
             object=schema.object if schema else None, connector=schema.connector if schema else None,
             encoding_confidence=info.encoding.confidence)
+        # the cells of the lines an HTML report's grid shows (the first report_rows of each issue code)
+        self.sampler = RowSampler(options.report_rows, schema_columns(
+            info.header, self.validator.map.columns if self.validator.map else None)) if options.report_rows else None
 
     def batches(self, encode: Callable[[pl.DataFrame], bytes | None] | None = None) -> Iterator[Processed]:
         """The processed batches in file order; `encode` writes each batch's clean rows in the
         output format (in a thread, so the caller only appends the bytes)."""
         info, validator, report, progress = self.reader.info, self.validator, self.report, self.options.progress
+        sampler = self.sampler
         issues = [compact_issues(issues_frame(info.issues + validator.header_issues()))]
 
         # batches are prepared in threads while the next ones are read (polars releases the GIL);
@@ -80,6 +85,8 @@ class Run:
         # their issues and encodes their clean rows: the reading thread does little else
         def finish(prepared: Future[Prepared]) -> tuple[Processed, bytes]:
             done = validator.finish(prepared.result())
+            if sampler is not None:
+                sampler.add(prepared.result().rows, done.rejects, done.issues)
             if encode is not None:
                 done.clean_csv = encode(done.clean)
             return done, compact_issues(done.issues)
@@ -105,6 +112,8 @@ class Run:
                 yield account(*pending.popleft())
         validator.forget_keys()  # no longer needed: freed before the issues are expanded
         report.issues = expand_issues(issues)
+        if sampler is not None:
+            report.rows = sampler.frame()
 
 
 def _start(source: Source, object: str | None, schema: SchemaArg, connector: str | None,
@@ -163,9 +172,12 @@ def open_clean_sink(out: Path, validator: Validator, options: Options) -> Sink:
 
 def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str | None = None,
                schema: SchemaArg = None, connector: str | None = None, *,
-               rejects: str | os.PathLike | None = None, report_path: str | os.PathLike | None = None,
+               rejects: str | os.PathLike | None = None,
+               report_path: str | os.PathLike | list[str | os.PathLike] | None = None,
                options: Options | None = None, **settings: Any) -> Report:
-    """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, report to JSON.
+    """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, the report to
+    `report_path` (one path or a list: .html/.htm is the HTML report with the first `report_rows`
+    lines of each issue code in its grid, default 1000; anything else JSON).
 
     The clean file is split into OUT.part-NNN files at `max_rows` / `max_bytes` (defaults from
     the schema's `output:`); `output_format="jsonl"` writes one JSON object per row instead.
@@ -175,7 +187,10 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
     out = Path(output)
     rej = Path(rejects) if rejects else default_rejects_path(out)
     src = Path(source)
-    targets = [("output", out), ("rejects", rej)] + ([("report", Path(report_path))] if report_path else [])
+    report_paths = [report_path] if isinstance(report_path, (str, os.PathLike)) else list(report_path or [])
+    if opts.report_rows is None and any(report_format(p) == "html" for p in report_paths):
+        opts = replace(opts, report_rows=REPORT_ROWS)
+    targets = [("output", out), ("rejects", rej)] + [("report", Path(p)) for p in report_paths]
     for label, target in targets:
         if _same_file(src, target):
             raise OutputError(f"{target}: the {label} file would overwrite the input: choose another name")
@@ -189,20 +204,21 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         sinks.append(clean_sink)
         reject_sink = CsvSink(rej, [LINE, REASONS, *validator.header, RAW])
         sinks.append(reject_sink)
-        staged = AtomicFile(report_path) if report_path else None  # fails early; committed with the rest
-        if staged:
-            sinks.append(staged)
+        staged = [AtomicFile(p) for p in report_paths]  # fail early; committed with the rest
+        sinks.extend(staged)
         for done in run.batches(clean_sink.encode):  # the rows encoded in the finishing thread
             clean_sink.write(done.clean, done.clean_csv)
             reject_sink.write(done.rejects)
         parts = clean_sink.final_paths()
         report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
         report.outputs["rejects"] = str(rej)
-        if staged:
-            report.outputs["report"] = str(report_path)
-            with staged.writing() as fh:
-                report.write_json(fh)
-                fh.write(b"\n")
+        if report_paths:
+            report.outputs["report"] = str(report_paths[0])
+            if len(report_paths) > 1:
+                report.outputs["reports"] = [str(p) for p in report_paths]
+        for path, f in zip(report_paths, staged):
+            with f.writing() as fh:
+                _write_report(report, fh, report_format(path), opts.report_rows or REPORT_ROWS)
         for sink in sinks:
             sink.commit()
     except BaseException:
@@ -212,10 +228,22 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
     return report
 
 
-def write_report(report: Report, path: str | os.PathLike) -> None:
-    """Write the JSON report atomically."""
-    f = AtomicFile(path)
-    with f.writing() as fh:
+def _write_report(report: Report, fh: IO[bytes], fmt: str, max_rows_per_code: int) -> None:
+    if fmt == "html":
+        fh.write(report.to_html(max_rows_per_code).encode("utf-8"))
+    else:
         report.write_json(fh)
         fh.write(b"\n")
+
+
+def write_report(report: Report, path: str | os.PathLike, format: str | None = None,
+                 max_rows_per_code: int = REPORT_ROWS) -> None:
+    """Write the report atomically: `format` "json" or "html" (default: by the suffix, .html/.htm
+    is HTML, with at most `max_rows_per_code` grid lines per issue code)."""
+    fmt = format or report_format(path)
+    if fmt not in ("json", "html"):
+        raise OutputError(f"unknown report format {fmt!r}: use json or html")
+    f = AtomicFile(path)
+    with f.writing() as fh:
+        _write_report(report, fh, fmt, max_rows_per_code)
     f.commit()

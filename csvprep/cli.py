@@ -98,6 +98,22 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--report (repeatable, format by suffix) and --report-rows, shared by check and clean."""
+    fn = click.option("--report-rows", type=click.IntRange(min=1), default=1000, show_default=True, metavar="N",
+                      help="HTML report: the grid holds the first N lines of each issue code (the JSON report has all).")(fn)
+    return click.option("--report", "report_paths", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+                        help="Write the report here: .html/.htm is the HTML report, anything else JSON. "
+                             "Repeatable.")(fn)
+
+
+def wants_html(paths: tuple[str, ...]) -> bool:
+    """True when one of the --report files is HTML (then the run keeps the cells of the problem lines)."""
+    from .html_report import report_format
+
+    return any(report_format(p) == "html" for p in paths)
+
+
 def parse_size(text: str) -> int:
     """'32MB' -> bytes."""
     from .writer import size_bytes
@@ -165,9 +181,10 @@ def cli() -> None:
 @input_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: human summary; json: the full report.")
+@report_options
 @handle_errors
-def check(file: str, fmt: str, **o: Any) -> None:
-    """Check FILE and report issues; writes no files.
+def check(file: str, fmt: str, report_paths: tuple[str, ...], report_rows: int, **o: Any) -> None:
+    """Check FILE and report issues; writes no files but the --report files.
 
     Exit code: 0 no errors, 1 data errors found, 2 could not run.
 
@@ -175,9 +192,13 @@ def check(file: str, fmt: str, **o: Any) -> None:
     Example:
         csvprep check sample-data/contact.tsv --object contact
         csvprep check export.csv -O contact --format json > report.json
+        csvprep check export.csv -O contact --report report.html --report report.json
     """
     with progress_bar(o["quiet"] or fmt == "json") as progress:
-        report = api.check(file, **target(o), options=build_options(o, progress))
+        options = build_options(o, progress, report_rows=report_rows if wants_html(report_paths) else None)
+        report = api.check(file, **target(o), options=options)
+    for path in report_paths:
+        api.write_report(report, path, max_rows_per_code=report_rows)
     if fmt == "json":
         emit_json(report)
     else:
@@ -189,7 +210,6 @@ def check(file: str, fmt: str, **o: Any) -> None:
 @click.argument("file", type=click.Path(allow_dash=False))
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Clean CSV to write.")
 @click.option("--rejects", "-r", type=click.Path(dir_okay=False), help="Rejected rows (default: OUT.rejects.csv).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--format", "-f", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
               help="jsonl: one JSON object per clean row (google-calendar: one Calendar API event).")
 @click.option("--out-delimiter", metavar="NAME", help="Clean file delimiter: COMMA, TAB, PIPE, SEMICOLON, CARET, "
@@ -200,11 +220,12 @@ def check(file: str, fmt: str, **o: Any) -> None:
               help="Split the clean file into OUT.part-NNN parts of at most N records (default: from the schema).")
 @click.option("--max-bytes", metavar="SIZE",
               help="Split the clean file into parts of at most SIZE bytes, e.g. 10MB (default: from the schema).")
+@report_options
 @input_options
 @handle_errors
-def clean(file: str, output: str, rejects: str | None, report_path: str | None, output_format: str,
-          out_delimiter: str | None, line_ending: str | None, max_rows: int | None, max_bytes: str | None,
-          **o: Any) -> None:
+def clean(file: str, output: str, rejects: str | None, report_paths: tuple[str, ...], report_rows: int,
+          output_format: str, out_delimiter: str | None, line_ending: str | None, max_rows: int | None,
+          max_bytes: str | None, **o: Any) -> None:
     """Write a clean copy of FILE for the bulk endpoint, plus rejected rows.
 
     The clean file is UTF-8, comma-separated, with the target field names as header.
@@ -214,18 +235,41 @@ def clean(file: str, output: str, rejects: str | None, report_path: str | None, 
     Example:
         csvprep clean sample-data/contact.tsv --object contact -o out/contact.csv
         csvprep clean export.csv -O contact -o clean.csv --rejects bad.csv --report report.json
+        csvprep clean export.csv -O contact -o clean.csv --report report.json --report report.html
         csvprep clean leads.csv -c salesforce -O Lead -o lead.csv --max-rows 10000 --max-bytes 10MB
         csvprep clean events.csv -c google-calendar -O events -o events.jsonl --format jsonl
     """
     with progress_bar(o["quiet"]) as progress:
         options = build_options(o, progress, out_delimiter=out_delimiter, line_ending=line_ending,
                                 max_rows=max_rows, max_bytes=parse_size(max_bytes) if max_bytes else None,
-                                output_format=output_format)
-        report = api.clean_file(file, output, **target(o), rejects=rejects, report_path=report_path,
+                                output_format=output_format, report_rows=report_rows)
+        report = api.clean_file(file, output, **target(o), rejects=rejects, report_path=list(report_paths),
                                 options=options)
     if not o["quiet"]:
         click.echo(report.to_text(limit=10), err=True)
     sys.exit(exit_code(report, o["strict"]))
+
+
+@cli.command("report")
+@click.argument("report_json", metavar="REPORT.json", type=click.Path(dir_okay=False))
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--report-rows", type=click.IntRange(min=1), default=1000, show_default=True, metavar="N",
+              help="The grid holds the first N lines of each issue code.")
+@handle_errors
+def report_cmd(report_json: str, output: str, report_rows: int) -> None:
+    """Turn a JSON report (of check, clean or push) into the HTML report.
+
+    The grid shows the cells the issues name (column and value): the JSON report holds no
+    other cells. `--report FILE.html` on check or clean shows every cell of the lines.
+
+    \b
+    Example:
+        csvprep check export.csv -O contact --format json > report.json
+        csvprep report report.json -o report.html
+    """
+    from .html_report import read_json_report, write_html
+
+    write_html(read_json_report(report_json), output, max_rows_per_code=report_rows)
 
 
 @cli.command()

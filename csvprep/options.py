@@ -20,7 +20,8 @@ class Options:
     Reading: `encoding`, `delimiter` (detected when None), `chunk_bytes`, `progress` (called
     with bytes done and the total). Types: `region`, `phone_format` (override the schema),
     `escape_formulas`. Clean file: `output_format`, `out_delimiter`, `line_ending`,
-    `max_rows`, `max_bytes` (defaults from the schema's `output:`). Connectors that build their
+    `max_rows`, `max_bytes` (defaults from the schema's `output:`). HTML report: `report_rows`
+    N keeps the cells as read of the first N lines of each issue code (`Report.rows`). Connectors that build their
     schema at run time take `connector_options` (e.g. PostgreSQL's `dsn`).
     """
 
@@ -37,6 +38,7 @@ class Options:
     max_rows: int | None = None
     max_bytes: int | str | None = None
     connector_options: dict[str, Any] | None = None
+    report_rows: int | None = None
 
     def __post_init__(self) -> None:
         if self.phone_format is not None:
@@ -45,6 +47,8 @@ class Options:
             object.__setattr__(self, "phone_format", str(self.phone_format).upper())
         if not isinstance(self.chunk_bytes, int) or self.chunk_bytes < 1:
             raise SettingsError(f"the chunk size must be a positive number of bytes, not {self.chunk_bytes!r}")
+        if self.report_rows is not None and (not isinstance(self.report_rows, int) or self.report_rows < 1):
+            raise SettingsError(f"report_rows must be a whole number of at least 1, not {self.report_rows!r}")
         if self.max_rows is not None and (not isinstance(self.max_rows, int) or self.max_rows < 1):
             raise SettingsError(f"max_rows must be a whole number of at least 1, not {self.max_rows!r}")
 

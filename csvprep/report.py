@@ -26,6 +26,7 @@ class Report:
     connector: str | None = None
     encoding_confidence: float | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    rows: pl.DataFrame | None = field(default=None, repr=False)  # cells of the HTML grid's lines (not in JSON)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +87,12 @@ class Report:
             part = issues.slice(start, slice_rows).write_json().encode("utf-8")  # '[{...},{...}]'
             fh.write((b"," if start else b"") + part[1:-1])
         fh.write(b"]" + after.encode("utf-8"))
+
+    def to_html(self, max_rows_per_code: int = 1000) -> str:
+        """The report as one self-contained HTML page (see `csvprep.html_report`)."""
+        from .html_report import to_html
+
+        return to_html(self, self.rows, max_rows_per_code)
 
     def to_text(self, limit: int = 20) -> str:
         """A short human summary: counts per code and the first issues with their lines."""
