@@ -174,14 +174,16 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
                schema: SchemaArg = None, connector: str | None = None, *,
                rejects: str | os.PathLike | None = None,
                report_path: str | os.PathLike | list[str | os.PathLike] | None = None,
-               options: Options | None = None, **settings: Any) -> Report:
+               options: Options | None = None, clean_lines: Callable[[pl.Series], None] | None = None,
+               **settings: Any) -> Report:
     """Stream a cleaned copy of `source` to `output`, rejected rows to `rejects`, the report to
     `report_path` (one path or a list: .html/.htm is the HTML report with the first `report_rows`
     lines of each issue code in its grid, default 1000; anything else JSON).
 
     The clean file is split into OUT.part-NNN files at `max_rows` / `max_bytes` (defaults from
     the schema's `output:`); `output_format="jsonl"` writes one JSON object per row instead.
-    Settings as in `check`.
+    Settings as in `check`. `clean_lines` receives the source lines of each batch's clean rows,
+    in the order they are written.
     """
     opts = Options.build(options, **settings)
     out = Path(output)
@@ -209,6 +211,8 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         for done in run.batches(clean_sink.encode):  # the rows encoded in the finishing thread
             clean_sink.write(done.clean, done.clean_csv)
             reject_sink.write(done.rejects)
+            if clean_lines and done.lines is not None:
+                clean_lines(done.lines)
         parts = clean_sink.final_paths()
         report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
         report.outputs["rejects"] = str(rej)

@@ -60,6 +60,7 @@ class Processed:
     issues: pl.DataFrame
     read: int
     clean_csv: bytes | None = None  # the clean rows already written as CSV, when the caller asked
+    lines: pl.Series | None = None  # the source lines of the clean rows
 
 
 class Validator:
@@ -154,7 +155,7 @@ class Validator:
                     reasons = self._reasons(issues.filter(pl.col("line").is_in(late.implode())))
                     more = self._rejected(p.rows.join(reasons, on=LINE, how="inner"), _NO_BAD)
                     rejects = pl.concat([rejects, more]).sort(LINE)
-        return Processed(clean.drop(LINE), rejects, issues, p.read)
+        return Processed(clean.drop(LINE), rejects, issues, p.read, lines=clean[LINE])
 
     def forget_keys(self) -> None:
         """Drop the keys of the batches seen so far (after the last batch: frees their memory)."""
