@@ -246,12 +246,12 @@ class BulkClient:
         except (ValueError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
             if "html" in kind or response.content[:200].lstrip()[:1] == b"<":
-                what = "an HTML page"
+                what = "an HTML page instead of JSON"
             elif "json" in kind:
                 what = "malformed JSON"
             else:
-                what = f"{kind} text"
-            raise HubResponseError(f"the bulk API answered {what} instead of JSON (HTTP {response.status_code} on "
+                what = f"{kind} text instead of JSON"
+            raise HubResponseError(f"the bulk API answered {what} (HTTP {response.status_code} on "
                                    f"{self._where(method, path)}): check --base-url / {ENV_BASE_URL}")
 
     def _request(self, method: str, path: str, job: str | None = None,
@@ -374,7 +374,7 @@ INFERRED = [("email", re.compile(r"e-?mail", re.I)), ("phone", re.compile(r"phon
             ("url", re.compile(r"url|website|web_?site|homepage", re.I))]
 
 
-def _flag(value: Any) -> bool | None:
+def flag(value: Any) -> bool | None:
     """A metadata boolean, which some elements send as a string ('true', 'false')."""
     if isinstance(value, bool) or value is None:
         return value
@@ -417,10 +417,10 @@ def schema_from_hub(metadata: dict[str, Any], object: str, hub: str | None = Non
         name = str(item.get("vendorPath") or item.get("path") or item.get("name") or "").strip()
         if not name or name in seen:
             continue
-        if _flag(item.get("vendorReadOnly")) or _flag(item.get("createable")) is False:
+        if flag(item.get("vendorReadOnly")) or flag(item.get("createable")) is False:
             out.left_out.append((name, "read-only"))
             continue
-        if _flag(item.get("hidden")):
+        if flag(item.get("hidden")):
             out.left_out.append((name, "hidden"))
             continue
         seen.add(name)
@@ -433,7 +433,7 @@ def schema_from_hub(metadata: dict[str, Any], object: str, hub: str | None = Non
                 out.inferred.append((name, guess))
         display = str(item.get("vendorDisplayName") or "").strip()
         native = str(item.get("vendorNativeType") or "").strip()
-        f = Field(name=name, type=ftype, required=bool(_flag(item.get("vendorRequired"))),
+        f = Field(name=name, type=ftype, required=bool(flag(item.get("vendorRequired"))),
                   aliases=[display] if display and display != name else [],
                   description=(f"{declared}" + (f" ({native})" if native else ""))
                   + (f"; {ftype} inferred from the name" if (name, ftype) in out.inferred else ""))
