@@ -505,3 +505,88 @@ def verify_signature_cmd(body: str, signature: str, key_env: str | None, key_fil
         sys.exit(0)
     click.echo("invalid: the signature does not match this body and key", err=True)
     sys.exit(1)
+
+
+def push_exit_code(report: Any, strict: bool, wait: bool, dry_run: bool) -> int:
+    """0 every row accepted (dry run / --no-wait: nothing rejected so far), 1 some rows rejected."""
+    if strict and report.warnings:
+        return 1
+    if dry_run or not wait:
+        return 1 if report.errors or report.rejected else 0
+    return 0 if report.accepted_all() else 1
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(allow_dash=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Keep the clean file here (default: a "
+              "temporary folder, removed when every job is settled).")
+@click.option("--rejects", "-r", type=click.Path(dir_okay=False), help="Rejected rows (default: OUT.rejects.csv).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="The push report, rewritten after every state change (needed for --resume).")
+@click.option("--format", "-f", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+              help="Upload format: csv, or jsonl (metaData format json).")
+@click.option("--out-delimiter", metavar="NAME", help="Clean file delimiter (default: from the schema, else COMMA).")
+@click.option("--line-ending", type=click.Choice(["LF", "CRLF"], case_sensitive=False),
+              help="Clean file line ending (default: from the schema, else LF).")
+@click.option("--max-rows", type=click.IntRange(min=1), metavar="N", help="At most N records per part (one job each).")
+@click.option("--max-bytes", metavar="SIZE", help="At most SIZE bytes per part (one job each), e.g. 10MB.")
+@click.option("--mode", type=click.Choice(["create", "upsert"]), default="create", show_default=True,
+              help="metaData action; upsert needs --id-field (or a one-field schema key).")
+@click.option("--id-field", metavar="FIELD", help="The upsert match field (identifierFieldName); also the key "
+              "target errors are matched on.")
+@click.option("--callback-url", metavar="URL", help="Sent as Elements-Async-Callback-Url: the hub calls it when a "
+              "job ends.")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Poll each job to its end and fetch its errors.")
+@click.option("--timeout", default="2h", show_default=True, metavar="DURATION", help="Give up waiting after this "
+              "(e.g. 90m); the jobs go on, --resume picks them up.")
+@click.option("--poll-interval", default="5s", show_default=True, metavar="DURATION", help="Time between status polls.")
+@click.option("--dry-run", is_flag=True, help="Clean and compare the columns with the hub's metadata; upload nothing.")
+@click.option("--resume", "resume_path", type=click.Path(dir_okay=False), metavar="REPORT",
+              help="Poll the jobs of an earlier push's report and map their errors; never uploads again.")
+@input_options
+@handle_errors
+def push(file: str | None, output: str | None, rejects: str | None, report_path: str | None, output_format: str,
+         out_delimiter: str | None, line_ending: str | None, max_rows: int | None, max_bytes: str | None, mode: str,
+         id_field: str | None, callback_url: str | None, wait: bool, timeout: str, poll_interval: str, dry_run: bool,
+         resume_path: str | None, **o: Any) -> None:
+    """Clean FILE, upload it to the bulk API (one job per part, in order) and account for every row.
+
+    Each row ends as rejected before upload, accepted by the target, rejected by the target (with
+    its source line) or sent with an unknown outcome; the report says which. Credentials:
+    CSVPREP_USER_SECRET, CSVPREP_ELEMENT_TOKEN (and CSVPREP_ORG_SECRET) in the environment.
+
+    Exit code: 0 every row accepted, 1 some rows rejected (before or by the target), 2 could not run.
+
+    \b
+    Example:
+        csvprep push contacts.csv --object contact --report push.json
+        csvprep push leads.csv -c salesforce -O Lead --max-rows 10000 --report push.json
+        csvprep push people.csv --connector hub --object people --hub db --mode upsert --id-field id
+        csvprep push --resume push.json
+    """
+    from . import push as pushing
+
+    def event(message: str) -> None:  # progress on a terminal only: a failure stays one line in logs
+        if not o["quiet"] and sys.stderr.isatty():
+            click.echo(message, err=True)
+
+    if resume_path:
+        if file or dry_run:
+            raise _fail("--resume takes no FILE and no --dry-run: it only follows the jobs in its report")
+        report = pushing.resume(resume_path, base_url=o.get("base_url"), wait=wait, timeout=timeout,
+                                poll_interval=poll_interval, on_event=event)
+    else:
+        if not file:
+            raise _fail("give the FILE to push (or --resume REPORT)")
+        with progress_bar(o["quiet"]) as progress:
+            options = build_options(o, progress, out_delimiter=out_delimiter, line_ending=line_ending,
+                                    max_rows=max_rows, max_bytes=parse_size(max_bytes) if max_bytes else None,
+                                    output_format=output_format)
+            report = pushing.push(file, **target(o), hub=o.get("hub"), base_url=o.get("base_url"), output=output,
+                                  mode=mode, id_field=id_field, callback_url=callback_url, wait=wait,
+                                  timeout=timeout, poll_interval=poll_interval, report_path=report_path,
+                                  dry_run=dry_run, on_event=event, rejects=rejects, options=options)
+    if not o["quiet"]:
+        click.echo(report.to_text(limit=10), err=True)
+    sys.exit(push_exit_code(report, o["strict"], wait, dry_run))
