@@ -94,11 +94,14 @@ class Emulator:
         self.status_shape = "v2"  # or "v3" (jobStatus, recordCount, errorCount)
         self.error_shape = "mixed"  # or one of SHAPES
         self.outcome: str | None = None  # "ABORTED" / "ERROR": the next jobs end that way
+        self.reverse_errors = False  # list the errors last record first (results need not follow the file)
+        self.running_polls = 2  # status polls that answer RUNNING before COMPLETED
         self.uploads: list[dict[str, Any]] = []  # per upload: hub, object, metadata, filename, bytes, header
         self.discard = discard
         self.blocked_domain = blocked_domain
         self.tmp = Path(tempfile.mkdtemp(prefix="bulk-emulator-"))
         self._ids = itertools.count(1001)
+        self._shapes = itertools.count()  # error items take the shapes in turn, across jobs
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
 
@@ -152,7 +155,9 @@ class Emulator:
             for name, value in row.items():
                 if "email" in name.lower() and str(value or "").lower().endswith("@" + self.blocked_domain):
                     message = f"74234: Invalid email address {value}: domain {self.blocked_domain} is blocked"
-                    errors.append(self._error_item(len(errors), i, row, name, message))
+                    errors.append(self._error_item(next(self._shapes), i, row, name, message))
+        if self.reverse_errors:
+            errors.reverse()
         return len(rows), errors
 
     def _error_item(self, n: int, index: int, row: dict[str, Any], column: str, message: str) -> dict[str, Any]:
@@ -353,7 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
         records, errors = self.emu.judge(file_path, metadata)
         shutil.rmtree(folder, ignore_errors=True)
         job = Job(str(next(self.emu._ids)), hub, obj, records, errors,
-                  self.headers.get("Elements-Async-Callback-Url"), metadata)
+                  self.headers.get("Elements-Async-Callback-Url"), metadata,
+                  ["CREATED"] + ["RUNNING"] * self.emu.running_polls + ["COMPLETED"])
         job.bytes = size
         ident = metadata.get("identifierFieldName")
         if ident and ident not in header.split(","):
