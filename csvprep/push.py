@@ -342,7 +342,7 @@ class Pusher:
         self.p["unknown"] = self.p["uploaded"] - self.p["accepted"] - self.p["failed"]
         self.p["not_sent"] = sum(x["rows"] for x in parts if not x.get("job"))
         if self.report_path:
-            api.write_report(self.report, self.report_path)
+            api.write_report(self.report, self.report_path, "json")
 
     def _job(self, part: dict[str, Any]) -> dict[str, Any]:
         return next(j for j in self.p["jobs"] if j["id"] == part["job"])
