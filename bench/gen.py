@@ -1,6 +1,6 @@
-"""Generate a dirty contact CSV deterministically (same bytes for the same --rows and --seed).
+"""Generate a dirty contact CSV deterministically (same bytes for the same --rows, --seed and --profile).
 
-    python bench/gen.py --rows 1000000 [--seed 7] [--out bench/data/contacts-1M.csv]
+    python bench/gen.py --rows 1000000 [--seed 7] [--profile default] [--out bench/data/contacts-1M.csv]
 
 Columns (7): Email Address, First Name, Last Name, Company, Business Phone, Website, Title.
 Dirt, by row (proportions are approximate):
@@ -12,6 +12,15 @@ Dirt, by row (proportions are approximate):
            0.2% too short, 5% empty
   websites https URLs, 20% bare domains (www.x.com / x.com), 2% upper case, 0.5% invalid, 5% empty
   company  5% contain a comma (written as a quoted field)
+Profiles (--profile; `default` is the file described above, byte for byte as before profiles):
+  international  56% of the emails have non-ASCII letters in the local part (søren.jones0@globex0.com,
+                 łukasz..., 名前, дмитрий), 8% IDN domains (müller-bau3.de, bücher1.com); names to match.
+                 The contact schema refuses SMTPUTF8 local parts, so most of those rows are rejected
+  quoted         1 row in 12 has a doubled quote in a quoted cell (`"Initech ""West"" Inc"`), 14% a
+                 line break inside a quoted cell (a two-line title)
+  unique-keys    every key distinct (no repeated emails)
+  reject-heavy   about 58% of the rows rejected (ASCII: unassigned phone area codes, emails without a
+                 dot in the domain or with a space, missing emails)
 Random numbers come from integer hashing in polars expressions (no numpy, no Python loop), so
 10M rows take a few seconds.
 """
@@ -61,6 +70,12 @@ FOREIGN = ["+44 20 7946 {a:04d}", "+49 30 {a:04d}{b:04d}", "+33 1 42 68 {c:02d} 
            "+81 3-3224-{a:04d}", "+91 98{b:04d} {a:04d}", "+52 55 {b:04d} {a:04d}", "+34 91 {c:03d} {a:04d}"]
 NO_PLUS = ["44 20 7946 {a:04d}", "49 30 {a:04d}{b:04d}", "0044 20 7946 {a:04d}", "011 44 20 7946 {a:04d}"]
 VANITY = ["1-800-FLOWERS", "1-800-GOT-JUNK", "(800) CALL-NOW", "1-888-{a:04d}-CARS", "800-DENTIST"]
+INTL_FIRST = ("søren łukasz józef björn zoë françois renée josé jürgen åsa þóra ðan çağla ñuño ümit "
+              "mårten gößling дмитрий ольга νίκος ελένη 太郎 ゆき 민준 أحمد").split()
+INTL_LAST = ("jones müller kowalski nørgaard öberg łęcki søndergaard garcía dvořák šťastný ivanović "
+             "петров παπαδόπουλος 山田 김 حسن").split()
+IDN_COMPANY = ["müller-bau", "bücher", "société", "örebro-bygg", "español", "zürich-ag", "ελλάδα", "россия"]
+PROFILES = ("default", "international", "quoted", "unique-keys", "reject-heavy")
 P = 2147483629  # a prime below 2**31: every product below stays inside Int64
 
 
@@ -97,7 +112,7 @@ def when_chain(u: pl.Expr, cases: list[tuple[float, pl.Expr]], default: pl.Expr)
     return default if expr is None else expr.otherwise(default)
 
 
-def frame(start: int, n: int) -> pl.DataFrame:
+def frame(start: int, n: int, profile: str = "default") -> pl.DataFrame:
     i = pl.col("i")
     # stage 1: the random draws, materialised once
     base = pl.select(i=pl.int_range(start, start + n, dtype=pl.Int64)).with_columns(
@@ -187,37 +202,82 @@ def frame(start: int, n: int) -> pl.DataFrame:
     comp = company.str.to_titlecase()
     comp = pl.when(pl.col("quoted")).then(comp + pl.lit(", ") + pl.col("suffix") + pl.lit(".")).otherwise(
         comp + pl.lit(" ") + pl.col("suffix"))
+    title = pl.col("title")
+    if profile != "default":
+        email, first, last, comp, phone, title = variant(profile, base, email, first, last, comp, phone, title)
     return base.select(**{"Email Address": email, "First Name": first.str.to_titlecase(),
                           "Last Name": last.str.to_titlecase(), "Company": comp, "Business Phone": phone,
-                          "Website": site, "Title": pl.col("title")})
+                          "Website": site, "Title": title})
 
 
-def generate(rows: int, out: Path, seed: int = 0, block: int = 1_000_000) -> Path:
-    """Write `rows` dirty contact rows to `out` (header included)."""
+def variant(profile: str, base: pl.DataFrame, email: pl.Expr, first: pl.Expr, last: pl.Expr, comp: pl.Expr,
+            phone: pl.Expr, title: pl.Expr) -> tuple[pl.Expr, ...]:
+    """The columns of a non-default profile (the default's with their dirt, changed as the module
+    docstring says)."""
+    i = pl.col("i")
+    u, y = frac(i, 30), frac(i, 31)  # streams the default file does not use
+    local = pl.col("local")
+    plain = local + pl.lit("@") + pl.col("domain")
+    if profile == "international":
+        f, la = pick(i, 32, INTL_FIRST), pick(i, 33, INTL_LAST)
+        intl = f + pl.lit(".") + la + i.cast(pl.String)
+        domain = pl.when(y < 0.08).then(pick(i, 34, IDN_COMPANY) + (i % 10).cast(pl.String) + pl.lit(".")
+                                        + pick(i, 35, ["de", "com", "ch", "es"])).otherwise(
+            pl.col("company") + (i % 10).cast(pl.String) + pl.lit(".") + pl.col("tld"))
+        email = pl.when(u < 0.56).then(intl + pl.lit("@") + domain).when(u < 0.98).then(
+            local + pl.lit("@") + domain).otherwise(email)
+        first = pl.when(u < 0.56).then(f).otherwise(first)
+        last = pl.when(u < 0.56).then(la).otherwise(last)
+    elif profile == "quoted":
+        comp = pl.when(u < 1 / 12).then(pl.col("company").str.to_titlecase() + pl.lit(' "')
+                                        + pick(i, 36, ["West", "East", "Europe", "Labs"]) + pl.lit('" ')
+                                        + pl.col("suffix")).otherwise(comp)
+        title = pl.when(y < 0.14).then(pl.col("title") + pl.lit("\n") + pick(i, 37, ["EMEA", "North America",
+                                                                                    "Sales, Team 2"])).otherwise(title)
+    elif profile == "unique-keys":
+        email = pl.when(email.str.starts_with(" ")).then(plain).otherwise(email)  # no repeated key
+    elif profile == "reject-heavy":
+        local_part = local.str.to_lowercase()
+        email = when_chain(u, [
+            (0.12, local_part + pl.lit("@") + pl.col("company")),                       # no dot in the domain
+            (0.10, first + pl.lit(" ") + last + pl.lit("@") + pl.col("domain")),        # a space
+            (0.08, pl.lit(None, pl.String)),                                            # missing
+        ], email)
+        phone = pl.when(y < 0.40).then(pl.format("({}) {}-{}", pl.col("fake_area"), pl.col("exch"), pl.col("b"))
+                                       ).otherwise(phone)
+    else:
+        raise ValueError(f"unknown profile {profile!r}: one of {', '.join(PROFILES)}")
+    return email, first, last, comp, phone, title
+
+
+def generate(rows: int, out: Path, seed: int = 0, block: int = 1_000_000, profile: str = "default") -> Path:
+    """Write `rows` dirty contact rows of `profile` to `out` (header included)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
     SEED[0] = seed
     with open(tmp, "wb") as fh:
         for start in range(0, rows, block):
             n = min(block, rows - start)
-            df = frame(start, n)
+            df = frame(start, n, profile)
             df.write_csv(fh, include_header=start == 0, quote_style="necessary")
     tmp.replace(out)
     return out
 
 
-def default_path(rows: int) -> Path:
+def default_path(rows: int, profile: str = "default") -> Path:
     label = f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else (f"{rows // 1000}k" if rows % 1000 == 0 else str(rows))
-    return Path(__file__).resolve().parent / "data" / f"contacts-{label}.csv"
+    name = "contacts" if profile == "default" else f"contacts-{profile}"
+    return Path(__file__).resolve().parent / "data" / f"{name}-{label}.csv"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--profile", choices=PROFILES, default="default")
     ap.add_argument("--out", type=Path)
     a = ap.parse_args(argv)
-    out = generate(a.rows, a.out or default_path(a.rows), a.seed)
+    out = generate(a.rows, a.out or default_path(a.rows, a.profile), a.seed, profile=a.profile)
     print(out, out.stat().st_size, "bytes", file=sys.stderr)
     return 0
 
