@@ -39,16 +39,24 @@ def preload_pandera() -> None:
 
 
 @dataclass
-class Prepared:
-    """One batch split into clean and rejected rows, as if no earlier batch had its keys."""
+class BatchResult:
+    """One batch validated on its own (`validate_batch`), as if no other batch had its keys."""
 
-    rows: pl.DataFrame  # the batch's rows as read (late key duplicates are rejected as they are)
-    read: int
+    clean: pl.DataFrame  # the clean rows, normalised, with LINE
+    rejects: pl.DataFrame  # the rejected rows as read: LINE, REASONS, the source columns, RAW
     issues: pl.DataFrame  # sorted by line
-    clean: pl.DataFrame  # the split as if no key repeated an earlier batch's: with LINE
-    rejects: pl.DataFrame
-    keys: pl.DataFrame | None = None  # key candidates (first_in_batch), when the schema has a key
+    keys: pl.DataFrame | None  # key candidates (first_in_batch: LINE, key, `_h`, `first`), when there is a key
+    read: int = 0  # records read (rows and structurally bad rows)
+    rows: pl.DataFrame | None = None  # the batch's rows as read (late key duplicates are rejected as they are)
     own_issues: pl.DataFrame | None = None  # the issues before key duplicates
+
+    @property
+    def key_firsts(self) -> pl.DataFrame | None:
+        """The candidates that are the first of their key in the batch: the ones another batch may repeat."""
+        return None if self.keys is None else self.keys.filter(pl.col("first") == pl.col(LINE))
+
+
+Prepared = BatchResult  # the name the single-process path uses
 
 
 @dataclass
@@ -131,31 +139,44 @@ class Validator:
             keys = self._key_candidates(normalised, issues)
             issues = pl.concat([issues, self._key_issues(rows, keys.filter(pl.col("first") != pl.col(LINE)))])
         clean, rejects, issues = self._split(rows, bad, normalised, issues)
-        return Prepared(rows, rows.height + bad.height, issues, clean, rejects, keys, own)
+        return BatchResult(clean, rejects, issues, keys, rows.height + bad.height, rows, own)
 
-    def finish(self, p: Prepared) -> Processed:
+    def finish(self, p: BatchResult) -> Processed:
         """Key duplicates against earlier batches, in file order; the split made in `prepare`
         only changes for the rows whose key an earlier batch already had."""
-        clean, rejects, issues = p.clean, p.rejects, p.issues
+        firsts = None
         if p.keys is not None:
             cand = p.keys
             if len(self.seen):
                 cand = cand.with_columns(first_seen=self.seen.first_lines(cand)).with_columns(
                     first=pl.coalesce("first_seen", "first")).drop("first_seen")
             self.seen.add(cand.filter(pl.col("first") == pl.col(LINE)).select(*self.key, "first", "_h"))
-            # an earlier batch had some of these keys: those rows are rejected too, and the
-            # repeats within the batch now name the earlier line
-            if not cand["first"].equals(p.keys["first"]):
-                dups = cand.filter(pl.col("first") != pl.col(LINE))
-                issues = pl.concat([p.own_issues, self._key_issues(p.rows, dups)]).sort(
-                    "line", nulls_last=False, maintain_order=True)
-                late = dups.join(p.keys.filter(pl.col("first") != pl.col(LINE)), on=LINE, how="anti")[LINE]
-                if late.len():  # clean until now: their key duplicate is their one error
-                    clean = clean.filter(~pl.col(LINE).is_in(late.implode()))
-                    reasons = self._reasons(issues.filter(pl.col("line").is_in(late.implode())))
-                    more = self._rejected(p.rows.join(reasons, on=LINE, how="inner"), _NO_BAD)
-                    rejects = pl.concat([rejects, more]).sort(LINE)
+            firsts = cand
+        clean, rejects, issues = self.with_duplicates(p, firsts)
         return Processed(clean.drop(LINE), rejects, issues, p.read, lines=clean[LINE])
+
+    def with_duplicates(self, p: BatchResult, cand: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """(clean with LINE, rejects, issues) of `p` once `cand` (its key candidates, `first`
+        now the first line of each key in the whole source, and an optional `first_file`
+        naming another file that has it first) says which rows repeat a key of an earlier batch."""
+        clean, rejects, issues = p.clean, p.rejects, p.issues
+        if p.keys is None or cand is None or p.rows is None:
+            return clean, rejects, issues
+        moved = "first_file" in cand.columns and cand["first_file"].is_not_null().any()
+        # an earlier batch had some of these keys: those rows are rejected too, and the
+        # repeats within the batch now name the earlier line
+        if moved or not cand["first"].equals(p.keys["first"]):
+            dups = cand.filter((pl.col("first") != pl.col(LINE)) | (
+                pl.col("first_file").is_not_null() if "first_file" in cand.columns else pl.lit(False)))
+            issues = pl.concat([p.own_issues, self._key_issues(p.rows, dups)]).sort(
+                "line", nulls_last=False, maintain_order=True)
+            late = dups.join(p.keys.filter(pl.col("first") != pl.col(LINE)), on=LINE, how="anti")[LINE]
+            if late.len():  # clean until now: their key duplicate is their one error
+                clean = clean.filter(~pl.col(LINE).is_in(late.implode()))
+                reasons = self._reasons(issues.filter(pl.col("line").is_in(late.implode())))
+                more = self._rejected(p.rows.join(reasons, on=LINE, how="inner"), _NO_BAD)
+                rejects = pl.concat([rejects, more]).sort(LINE)
+        return clean, rejects, issues
 
     def forget_keys(self) -> None:
         """Drop the keys of the batches seen so far (after the last batch: frees their memory)."""
@@ -263,8 +284,11 @@ class Validator:
         earlier clean row (also across batches)."""
         src = self.map.columns[self.key[0]] if self.map else self.key[0]
         original = rows.select(LINE, pl.col(src).alias("_orig"))
-        return issues_at(LINE, src, "_orig", "key.duplicate", "error",
-                         pl.format("repeats the key of line {}; the first occurrence is kept", pl.col("first")),
+        message = pl.format("repeats the key of line {}; the first occurrence is kept", pl.col("first"))
+        if "first_file" in dups.columns:  # the first occurrence is in an earlier file
+            message = pl.when(pl.col("first_file").is_null()).then(message).otherwise(pl.format(
+                "repeats the key of line {} of {}; the first occurrence is kept", pl.col("first"), pl.col("first_file")))
+        return issues_at(LINE, src, "_orig", "key.duplicate", "error", message,
                          frame=dups.join(original, on=LINE, how="left"))
 
     def _split(self, rows: pl.DataFrame, bad: pl.DataFrame, normalised: pl.DataFrame,
@@ -290,3 +314,40 @@ class Validator:
         """The rejects file's rows: `rows` (cells, `_reasons`) and `bad` (`_raw`, `_reasons`)."""
         return pl.concat([rows.with_columns(pl.lit(None, pl.String).alias(RAW)), bad], how="diagonal").select(
             LINE, REASONS, *self.header, RAW)
+
+
+def validate_batch(rows: Any, schema: Schema | None, header: list[str] | None = None,
+                   options: Options | None = None, *, bad: pl.DataFrame | None = None,
+                   warnings: pl.DataFrame | None = None, header_line: int = 1) -> BatchResult:
+    """Validate one batch on its own, with no state kept between calls: the unit that one
+    process, `csvprep.ray` or a Spark `mapInArrow` wrapper runs per batch.
+
+    `rows` is a polars DataFrame (or an Arrow table) of text columns named as `header` plus
+    `_line`, the source line of each row; `bad` holds the rows the reader could not split
+    (`_line`, `_raw`, `code`, `message`). The result's `keys` are the candidates for key
+    duplicates with later batches: give them to `first_occurrences` with every other batch's.
+    """
+    if not isinstance(rows, pl.DataFrame):
+        rows = pl.from_arrow(rows)
+    assert isinstance(rows, pl.DataFrame)
+    if header is None:
+        header = [c for c in rows.columns if c != LINE]
+    empty_bad = pl.DataFrame(schema={LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String})
+    batch = Batch(rows.with_columns(pl.col(LINE).cast(pl.Int64)), empty_bad if bad is None else bad, 0, warnings)
+    return Validator(schema, header, header_line, options).prepare(batch)
+
+
+def first_occurrences(candidates: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Which candidates repeat a key that came earlier in source order (`_source`, then `_line`).
+
+    `candidates` has `_source` (the position of the file among the sources), `_line` and the
+    key columns: the `key_firsts` of every batch, or of one hash partition of them (equal keys
+    have equal `key_hash`). Returns `_source`, `_line`, `first_source` and `first` (the line
+    of the first occurrence) for every later occurrence; pure, so any engine can run it.
+    """
+    if not candidates.height:
+        return pl.DataFrame(schema={"_source": pl.Int64, LINE: pl.Int64, "first_source": pl.Int64, "first": pl.Int64})
+    c = candidates.select(pl.col("_source").cast(pl.Int64), pl.col(LINE).cast(pl.Int64), *key).sort("_source", LINE)
+    c = c.with_columns(first_source=pl.col("_source").first().over(key), first=pl.col(LINE).first().over(key))
+    return c.filter((pl.col("_source") != pl.col("first_source")) | (pl.col(LINE) != pl.col("first"))).select(
+        "_source", LINE, "first_source", "first")
