@@ -35,7 +35,7 @@ def _row_issues(issues: pl.DataFrame) -> pl.DataFrame:
 def _first_lines(issues: pl.DataFrame, cap: int, taken: dict[str, int] | None = None) -> pl.DataFrame:
     """(line, code) of the first `cap` lines of each code (less what `taken` says earlier batches had)."""
     pairs = (_row_issues(issues).select("line", pl.col("code").cast(pl.String))
-             .unique(maintain_order=True).sort("line", maintain_order=True))
+             .unique().sort("line", "code"))
     before = pl.col("code").replace_strict(taken or {}, default=0, return_dtype=pl.Int64)
     return pairs.filter(pl.int_range(pl.len()).over("code") + before < cap)
 
@@ -122,13 +122,19 @@ def _source(report: Report | dict[str, Any], rows: pl.DataFrame | None) -> _Sour
     return _Source(meta, issues, rows, columns + extra)
 
 
-def _bars(counts: list[tuple[str, str, int]], key: str) -> dict[str, Any]:
-    """Bars of a horizontal SVG chart: label, severity, count, width in % of the largest."""
-    top = max((n for _, _, n in counts), default=1) or 1
+def _bars(counts: list[tuple[str, int, int]], key: str) -> dict[str, Any]:
+    """Bars of a horizontal SVG chart from (label, issues, errors among them): the error part and
+    the warning part in units of the 300-wide bar area (the largest bar fills it)."""
+    top = max((n for _, n, _ in counts), default=1) or 1
     shown = counts[:BARS]
-    return {"key": key, "bars": [{"label": k, "severity": s, "n": n, "width": round(100 * n / top, 2)}
-                                 for k, s, n in shown],
-            "more": len(counts) - len(shown), "more_n": sum(n for _, _, n in counts[BARS:])}
+    bars = []
+    for label, n, e in shown:
+        we, ww = 300 * e / top, 300 * (n - e) / top
+        if we + ww < 1:  # a bar of 1 unit at least, in the colour that has issues
+            we, ww = (1.0, 0.0) if e else (0.0, 1.0)
+        bars.append({"label": label, "severity": "error" if e else "warning", "n": n, "errors": e,
+                     "we": round(we, 2), "ww": round(ww, 2), "end": round(we + ww, 2)})
+    return {"key": key, "bars": bars, "more": len(counts) - len(shown), "more_n": sum(n for _, n, _ in counts[BARS:])}
 
 
 def _strip(issues: pl.DataFrame, read: int) -> dict[str, Any]:
@@ -151,10 +157,13 @@ def _strip(issues: pl.DataFrame, read: int) -> dict[str, Any]:
     for b in range(bins):
         e, w = found.get(b, (0, 0))
         lo = first + b * size
-        if e + w:  # x, w, h in the strip's 1000 x 56 viewBox
+        if e + w:  # x, width and the error / warning heights in the strip's 1000 x 56 viewBox
+            he, hw = 54 * e / top, 54 * w / top
+            if he + hw < 3:
+                he, hw = (3.0, 0.0) if e else (0.0, 3.0)
             out.append({"from": lo, "to": min(lo + size - 1, last), "errors": e, "warnings": w,
                         "x": round(1000 * (lo - first) / span, 2), "w": round(max(1000 * size / span - 0.5, 0.8), 2),
-                        "h": round(max(54 * (e + w) / top, 3), 1)})
+                        "he": round(he, 1), "hw": round(hw, 1), "ye": round(56 - he, 1), "yw": round(56 - he - hw, 1)})
     return {"bins": out, "first": first, "last": last, "size": size}
 
 
@@ -205,11 +214,10 @@ def context(report: Report | dict[str, Any], rows: pl.DataFrame | None = None,
     src = _source(report, rows)
     meta, issues = src.meta, src.issues
     sev = issues["severity"]
-    by_code = (issues.group_by("code").agg(pl.len().alias("n"), (pl.col("severity") == "error").any().alias("err"))
+    by_code = (issues.group_by("code").agg(pl.len().alias("n"), (pl.col("severity") == "error").sum().alias("err"))
                .sort(["n", "code"], descending=[True, False]))
-    code_sev = {c: ("error" if e else "warning") for c, _, e in by_code.iter_rows()}
     by_col = (issues.filter(pl.col("column").is_not_null()).group_by("column")
-              .agg(pl.len().alias("n"), (pl.col("severity") == "error").any().alias("err"))
+              .agg(pl.len().alias("n"), (pl.col("severity") == "error").sum().alias("err"))
               .sort(["n", "column"], descending=[True, False]))
     grid, held = _grid(src, max_rows_per_code)
     in_rows = _row_issues(issues).group_by("code").len().sort(["len", "code"], descending=[True, False])
@@ -226,8 +234,8 @@ def context(report: Report | dict[str, Any], rows: pl.DataFrame | None = None,
         "encoding_how": how,
         "delimiter_name": DELIMITERS.get(meta.get("delimiter") or "", repr(meta.get("delimiter"))),
         "errors": int((sev == "error").sum()), "warnings": int((sev != "error").sum()), "total": issues.height,
-        "code_chart": _bars([(c, code_sev[c], n) for c, n, _ in by_code.iter_rows()], "code"),
-        "column_chart": _bars([(c, "error" if e else "warning", n) for c, n, e in by_col.iter_rows()], "column"),
+        "code_chart": _bars(list(by_code.iter_rows()), "code"),
+        "column_chart": _bars(list(by_col.iter_rows()), "column"),
         "strip": _strip(issues, int(rows_meta.get("read") or 0)),
         "file_issues": file_level.head(200).to_dicts(), "file_issues_more": max(0, file_level.height - 200),
         "notes": notes, "cap": max_rows_per_code, "grid_json": _script_json(grid),
