@@ -116,9 +116,10 @@ def _source(report: Report | dict[str, Any], rows: pl.DataFrame | None) -> _Sour
         issues = conform(report.issues)
         if rows is None:
             rows = getattr(report, "rows", None)
+    rowish = _row_issues(issues)
     columns = ([c for c in rows.columns if c not in (LINE, RAW)] if rows is not None
-               else _guess_columns(meta, issues))
-    extra = [c for c in issues["column"].unique(maintain_order=True).to_list() if c and c not in columns]
+               else _guess_columns(meta, rowish))
+    extra = [c for c in rowish["column"].unique(maintain_order=True).to_list() if c and c not in columns]
     return _Source(meta, issues, rows, columns + extra)
 
 

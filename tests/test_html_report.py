@@ -118,6 +118,7 @@ def test_report_command_from_json(tmp_path: Path) -> None:
     run(["report", str(js), "-o", str(out)])
     data = grid_data(out.read_text(encoding="utf-8"))
     assert data["cells"] is False
+    assert data["columns"] == ["C_BusPhone", "C_Website1"]  # the columns of the issues, in schema order
     four = next(r for r in data["rows"] if r[0] == 4)
     assert four[1] is None and {i[1] for i in four[3]} == {"444) 444-1234"}  # what the issues name
     bad = tmp_path / "not.json"
@@ -269,6 +270,10 @@ def test_bar_click_filters_the_grid(opened: Any, tmp_path: Path) -> None:
     assert page.page.input_value("#f-code") == "phone.malformed"
     page.page.click('g.bar[data-value="phone.malformed"]')  # again: the filter is off
     assert page.lines() == everything
+    page.page.focus('g.bar[data-value="phone.malformed"]')
+    page.page.keyboard.press("Enter")  # the bars work from the keyboard too
+    assert page.lines() == [4]
+    page.page.click("#f-clear")
     page.page.click('g.bar[data-filter="column"][data-value="C_Website1"]')
     assert page.lines() == sorted({i["line"] for i in report["issues"] if i["column"] == "C_Website1"})
     page.page.click("#f-clear")
@@ -287,6 +292,24 @@ def test_hostile_cells_show_as_text(opened: Any, tmp_path: Path) -> None:
     for line, v in enumerate(HOSTILE, start=2):
         assert page.cell(line, "email").locator(".value").inner_text() == v
         assert page.cell(line, "first_name").inner_text() == v
+
+
+def test_hostile_header_and_broken_rows(opened: Any, tmp_path: Path) -> None:
+    src = tmp_path / "h.csv"
+    src.write_text('email,<img src=x onerror="window.__pwned = 4">\na@example.com,1\nb@example.com,2,<b>extra</b>\n',
+                   encoding="utf-8")
+    out = tmp_path / "h.html"
+    run(["check", str(src), "-O", "contact", "--report", str(out), "-q"])
+    page = opened(out)
+    assert page.page.evaluate("window.__pwned") is None
+    assert page.page.locator("img").count() == 0 and page.page.locator("b", has_text="extra").count() == 0
+    header = '<img src=x onerror="window.__pwned = 4">'
+    assert header in page.page.locator("#grid thead").inner_text()
+    assert header in page.page.locator(".file-issues").inner_text()  # header.unknown
+    assert page.lines() == [3]
+    row = page.cell(3, "row issues")
+    assert "error" in row.get_attribute("class") and "row.extra_cells" in row.inner_text()
+    assert row.locator("code.raw").inner_text() == "b@example.com,2,<b>extra</b>"
 
 
 def test_errors_only_and_paging(opened: Any, tmp_path: Path) -> None:
