@@ -82,17 +82,40 @@ def schema_columns(header: list[str], mapped: dict[str, str] | None) -> list[str
     return first + [c for c in header if c not in first]
 
 
-def _guess_columns(meta: dict[str, Any], issues: pl.DataFrame) -> list[str]:
-    """The columns named by the issues, in the order of the report's schema when it can be loaded."""
-    named = [c for c in issues["column"].cast(pl.String).unique(maintain_order=True).to_list() if c]
-    if meta.get("object"):
-        try:
-            from .schema import load_schema, map_header
+def _schema_of(meta: dict[str, Any]) -> Any:
+    """The report's built-in schema, or None (structure only, or a schema file of another machine)."""
+    if not meta.get("object"):
+        return None
+    try:
+        from .schema import load_schema
 
-            return schema_columns(named, map_header(load_schema(meta["object"], meta.get("connector")), named).columns)
-        except Exception:  # noqa: BLE001 - a schema file of another machine: keep the issues' order
-            pass
-    return named
+        return load_schema(meta["object"], meta.get("connector"))
+    except Exception:  # noqa: BLE001 - then the issues keep their own order and names
+        return None
+
+
+def _guess_columns(schema: Any, issues: pl.DataFrame) -> list[str]:
+    """The columns named by the issues, in schema order when the schema is known."""
+    named = [c for c in issues["column"].cast(pl.String).unique(maintain_order=True).to_list() if c]
+    if schema is None:
+        return named
+    from .schema import map_header
+
+    return schema_columns(named, map_header(schema, named).columns)
+
+
+def _target_on_source(schema: Any, issues: pl.DataFrame, source: list[str]) -> pl.DataFrame:
+    """Target verdicts name the target's field (`C_EmailAddress`); put them on the source column
+    that feeds it (`Email Address`) so they share the cell with csvprep's issues."""
+    if schema is None or not source or not (issues["code"] == TARGET_CODE).any():
+        return issues
+    from .schema import map_header
+
+    feeds = {f: c for f, c in map_header(schema, source).columns.items() if f != c}
+    if not feeds:
+        return issues
+    return issues.with_columns(column=pl.when(pl.col("code") == TARGET_CODE)
+                               .then(pl.col("column").replace(feeds)).otherwise(pl.col("column")))
 
 
 @dataclass
@@ -116,9 +139,13 @@ def _source(report: Report | dict[str, Any], rows: pl.DataFrame | None) -> _Sour
         issues = conform(report.issues)
         if rows is None:
             rows = getattr(report, "rows", None)
+    schema = _schema_of(meta)
+    source = ([c for c in rows.columns if c not in (LINE, RAW)] if rows is not None else
+              [c for c in issues.filter(pl.col("code") != TARGET_CODE)["column"].unique(maintain_order=True).to_list() if c])
+    issues = _target_on_source(schema, issues, source)
     rowish = _row_issues(issues)
     columns = ([c for c in rows.columns if c not in (LINE, RAW)] if rows is not None
-               else _guess_columns(meta, rowish))
+               else _guess_columns(schema, rowish))
     extra = [c for c in rowish["column"].unique(maintain_order=True).to_list() if c and c not in columns]
     return _Source(meta, issues, rows, columns + extra)
 

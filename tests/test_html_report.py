@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -357,7 +358,7 @@ def test_ten_thousand_grid_lines_stay_smooth(opened: Any, tmp_path: Path) -> Non
 
 def test_target_verdicts_and_push_counts(opened: Any, tmp_path: Path) -> None:
     _, report = seed_reports(tmp_path)
-    report["push"] = {"uploaded": 10, "accepted": 9, "failed": 1}
+    report["push"] = {"hub": "demo", "object": "contacts", "uploaded": 10, "accepted": 9, "failed": 1, "unmapped": 0}
     report["issues"].append({"line": 3, "column": "C_EmailAddress", "value": "john@acmepublishing.com",
                              "code": "target.rejected", "severity": "error",
                              "message": "DUPLICATE_VALUE: duplicate value found: Email", "fixed": None})
@@ -365,6 +366,7 @@ def test_target_verdicts_and_push_counts(opened: Any, tmp_path: Path) -> None:
     out.write_text(to_html(report), encoding="utf-8")
     page = opened(out)
     assert [page.count(k) for k in ("uploaded", "accepted", "failed")] == [10, 9, 1]
+    assert page.page.inner_text("#fact-push") == "demo / contacts"
     cell = page.cell(3, "C_EmailAddress")
     assert "target" in cell.get_attribute("class")
     assert cell.get_attribute("title") == "target's verdict — target.rejected: DUPLICATE_VALUE: duplicate value found: Email"
@@ -420,3 +422,41 @@ def test_blank_sees_a_blank_page(browser: Any, tmp_path: Path) -> None:
     page.close()
     assert blank(shot)
 
+
+
+def test_push_report_shows_the_targets_verdicts(opened: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real push to the bulk-API emulator on 127.0.0.1, its JSON report turned into HTML."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bulk_emulator import ELEMENT, USER, Emulator
+
+    from csvprep.connectors import hub
+
+    emu = Emulator().start()
+    try:
+        monkeypatch.setattr(hub, "BACKOFF", 0.01)
+        for name, value in (("CSVPREP_USER_SECRET", USER), ("CSVPREP_ELEMENT_TOKEN", ELEMENT),
+                            ("CSVPREP_ORG_SECRET", "org-secret-9999"), ("CSVPREP_BASE_URL", emu.url)):
+            monkeypatch.setenv(name, value)
+        src = tmp_path / "contacts.csv"
+        emails = [f"person{i}@blocked.example" if i % 4 == 1 else f"person{i}@ok.example" for i in range(12)]
+        emails[6] = "nobody-at-nowhere"  # rejected by csvprep before the upload: its issue names the source column
+        src.write_text("Email Address,First Name\n" + "".join(f"{e},P{i}\n" for i, e in enumerate(emails)),
+                       encoding="utf-8")
+        js, out = tmp_path / "push.json", tmp_path / "push.html"
+        run(["push", str(src), "--object", "contact", "--report", str(js), "--poll-interval", "0.01s"])
+    finally:
+        emu.stop()
+    report = json.loads(js.read_text(encoding="utf-8"))
+    run(["report", str(js), "-o", str(out)])
+    page = opened(out)
+    shows_report(page, report)
+    push = report["push"]
+    assert [page.count(k) for k in ("uploaded", "accepted", "failed")] == [push[k] for k in ("uploaded", "accepted", "failed")]
+    verdicts = [i for i in report["issues"] if i["code"] == "target.rejected" and i["line"] is not None]
+    assert verdicts and all(i["column"] == "C_EmailAddress" for i in verdicts)
+    assert "C_EmailAddress" not in page.page.locator("#grid thead").inner_text()
+    assert "error" in page.cell(8, "Email Address").get_attribute("class")  # csvprep's own verdict
+    for issue in verdicts:
+        cell = page.cell(issue["line"], "Email Address")  # on the source column that fed the target's field
+        assert "target" in cell.get_attribute("class") and cell.locator(".icon").inner_text() == "◎"
+        assert f"target's verdict — target.rejected: {issue['message']}" in cell.get_attribute("title").split("\n")
