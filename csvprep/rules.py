@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from .fields import per_distinct
+from .fields.dates import zone_names
 from .fields.urls import host
 from .issues import LINE, issues_at
 
@@ -144,12 +145,9 @@ def same_kind(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
 @rule("local_time", {"zone": "field"})
 def local_time(frame: pl.DataFrame, r: Rule) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Date-times without an offset get the offset of the IANA zone in field `zone`; without a valid zone, an error."""
-    from zoneinfo import available_timezones
-
     zone = r.options.get("zone")
     zones = frame[zone] if zone in frame.columns else pl.Series([None] * frame.height, dtype=pl.String)
-    valid = available_timezones()
-    known = zones.is_in(list(valid)).fill_null(False)
+    known = zones.is_in(list(zone_names().values())).fill_null(False)
     parts, out = [], frame
     for f in r.fields:
         naive = frame[f].str.contains(NAIVE_RE).fill_null(False)

@@ -18,6 +18,7 @@ from .rules import RULE_KEYS, RULES, check_rule_options
 DEFAULT_CONNECTOR = "marketing"
 FIELD_KEYS = {"name", "type", "required", "max_length", "min_length", "pattern", "choices",
               "aliases", "description"}
+SCHEMA_KEYS = {"connector", "object", "description", "key", "fields", "rules", "output"}
 
 
 @dataclass
@@ -158,13 +159,53 @@ def load_schema(object: str | None = None, connector: str | None = None,
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SchemaLoader)  # noqa: S506 - a SafeLoader
     except UnicodeDecodeError:
         raise SchemaError(f"{path}: the schema file is not UTF-8 text")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" on line {mark.line + 1}" if mark else ""
         raise SchemaError(f"{path}: the schema file is not valid YAML{where}: fix it or use a built-in object")
+
+
+class Word(str):
+    """yes/no/on/off written without quotes: a boolean in YAML 1.1, kept as written where text is
+    meant (the boolean type's `true`/`false` tokens, choices, a checkbox label)."""
+
+    def truth(self) -> bool:
+        return self.lower() in ("yes", "on")
+
+
+class SchemaLoader(yaml.SafeLoader):
+    """YAML's safe loader, with yes/no/on/off read as `Word` (true/false stay booleans)."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+SchemaLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in found if tag != _BOOL]
+    for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+SchemaLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+SchemaLoader.add_implicit_resolver("!word", re.compile(r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$"),
+                                   list("yYnNoO"))
+SchemaLoader.add_constructor("!word", lambda loader, node: Word(loader.construct_scalar(node)))
+TEXT_KEYS = {"name", "description", "pattern", "aliases", "choices", "true", "false", "label", "code", "message",
+             "object", "connector", "type", "separator"}
+
+
+def _settle(value: Any, key: Any = None) -> Any:
+    """`Word`s as booleans, except under TEXT_KEYS (there: the text as written); recursively."""
+    if isinstance(value, dict):
+        return {(k.truth() if isinstance(k, Word) else k): _settle(v, k) for k, v in _yaml_keys(value).items()}
+    if isinstance(value, list):
+        return [_settle(v, key) for v in value]
+    if isinstance(value, Word):
+        return str(value) if key in TEXT_KEYS else value.truth()
+    return value
+
+
+def _text(value: Any) -> str:
+    """A YAML scalar as the text it was written as (YAML 1.1 reads yes/no/on/off as booleans)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _yaml_keys(item: dict[Any, Any]) -> dict[str, Any]:
@@ -180,6 +221,13 @@ def parse_schema(data: Any, source: str = "<schema>") -> Schema:
 
     if not isinstance(data, dict):
         raise fail("a schema file must be a mapping with `object` and `fields`")
+    data = _settle(data)
+    unknown = sorted(str(k) for k in data if k not in SCHEMA_KEYS)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(SCHEMA_KEYS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise fail(f"unknown top-level key(s) {', '.join(map(repr, unknown))}{hint}: "
+                   f"known keys are {', '.join(sorted(SCHEMA_KEYS))}")
     raw_fields = data.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise fail("`fields` must be a non-empty list")
@@ -191,18 +239,29 @@ def parse_schema(data: Any, source: str = "<schema>") -> Schema:
         if ftype not in TYPES:
             raise fail(f"field {item['name']!r} has unknown type {ftype!r}: use one of {', '.join(sorted(TYPES))}")
         options = {k: v for k, v in _yaml_keys(item).items() if k not in FIELD_KEYS}
+        name = item["name"]
+        required = item.get("required", False)
+        if not isinstance(required, bool):
+            raise fail(f"field {name!r}: `required` must be true or false, not {required!r}")
+        for k in ("choices", "aliases"):
+            if item.get(k) is not None and not isinstance(item[k], list):
+                raise fail(f"field {name!r}: `{k}` must be a list, like [A, B], not {item[k]!r}")
+        if item.get("pattern") is not None and not isinstance(item["pattern"], str):
+            raise fail(f"field {name!r}: `pattern` must be text")
         f = Field(
-            name=str(item["name"]), type=ftype, required=bool(item.get("required", False)),
+            name=str(name), type=ftype, required=required,
             max_length=item.get("max_length"), min_length=item.get("min_length"),
             pattern=item.get("pattern"),
-            choices=[str(c) for c in item["choices"]] if item.get("choices") is not None else None,
+            choices=[_text(c) for c in item["choices"]] if item.get("choices") is not None else None,
             aliases=[str(a) for a in item.get("aliases") or []],
             description=str(item.get("description") or ""), options=options,
         )
         for k in ("max_length", "min_length"):
             v = getattr(f, k)
-            if v is not None and (not isinstance(v, int) or v < 0):
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
                 raise fail(f"field {f.name!r}: `{k}` must be a whole number")
+        if f.min_length is not None and f.max_length is not None and f.min_length > f.max_length:
+            raise fail(f"field {f.name!r}: `min_length` ({f.min_length}) is above `max_length` ({f.max_length})")
         if f.pattern is not None:
             try:
                 re.compile(f.pattern)
@@ -217,6 +276,13 @@ def parse_schema(data: Any, source: str = "<schema>") -> Schema:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise fail(f"field {dup!r} is defined twice")
+    claimed: dict[str, str] = {_norm(n): n for n in names}  # header names (as matched) -> their field
+    for f in fields:
+        for a in f.aliases:
+            owner = claimed.setdefault(_norm(a), f.name)
+            if owner != f.name:
+                raise fail(f"alias {a!r} of field {f.name!r} already names field {owner!r}: "
+                           "a header can feed one field only")
     key = data.get("key") or []
     key = [key] if isinstance(key, str) else list(key)
     for k in key:
