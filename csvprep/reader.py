@@ -50,13 +50,14 @@ class Batch:
     warnings: pl.DataFrame | None = None  # issues (issues.ISSUE_SCHEMA) on rows that were still read
 
 
-def list_series(records: list[list[str]]) -> pl.Series:
-    """A List(String) Series of Python lists of strings. Built by polars from joined text, which is
-    many times faster than polars' per-row construction of list values."""
+def list_series(records: list[list[str] | None]) -> pl.Series:
+    """A List(String) Series of Python lists of strings (or None). Built by polars from joined
+    text, which is many times faster than polars' per-row construction of list values."""
     sep = "\x1f"
-    joined = [sep.join(r) for r in records]
+    joined = [None if r is None else sep.join(r) for r in records]
     # exact when no record is empty and no value holds the separator (then the counts agree)
-    if all(records) and sum(j.count(sep) for j in joined) == sum(len(r) - 1 for r in records):
+    if all(r != [] for r in records) and sum(j.count(sep) for j in joined if j is not None) == sum(
+            len(r) - 1 for r in records if r is not None):
         return pl.Series("fields", joined, dtype=pl.String).str.split(sep)
     return pl.Series("fields", records, dtype=pl.List(pl.String))
 
@@ -343,17 +344,19 @@ class CsvReader:
                 raw = "\n".join(tail[start:consumed])
                 rows.append((first_line + slow_from + start, raw, record))
             parts.append(pl.DataFrame(
-                {LINE: [r[0] for r in rows], RAW: [r[1] for r in rows], "fields": [r[2] for r in rows]},
-                schema={LINE: pl.Int64, RAW: pl.String, "fields": pl.List(pl.String)}))
+                [pl.Series(LINE, [r[0] for r in rows], dtype=pl.Int64), pl.Series(RAW, [r[1] for r in rows], dtype=pl.String),
+                 list_series([r[2] for r in rows])]))
         return pl.concat(parts), carry
 
-    def _edge_pattern(self, doubled: bool) -> str:
+    def _edge_pattern(self, doubled: bool, multiline: bool = False) -> str:
         """A line whose quotes all stand at cell edges: unquoted cells without a quote and quoted
-        cells, with doubled quotes inside them when `doubled`."""
+        cells, with doubled quotes inside them when `doubled`. `multiline`: a record of lines
+        joined with LF, the line breaks inside quoted cells only."""
         d = self.info.dialect
         e, q, delim = _hex, d.quotechar or "", d.delimiter
         inside = f"(?:[^{e(q)}]|{e(q)}{e(q)})*" if doubled else f"[^{e(q)}]*"
-        cell = f"(?:[^{e(delim)}{e(q)}]*|{e(q)}{inside}{e(q)})"
+        plain = f"[^{e(delim)}{e(q)}\\n]*" if multiline else f"[^{e(delim)}{e(q)}]*"
+        cell = f"(?:{plain}|{e(q)}{inside}{e(q)})"
         return f"^{cell}(?:{e(delim)}{cell})*$"
 
     def _parse_single_lines(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -440,18 +443,20 @@ class CsvReader:
             return carry[:cut], carry[cut:] + piece
         return b"".join((carry, memoryview(piece)[:cut])), piece[cut:]
 
-    def _native(self, data: bytes, first_line: int, final: bool) -> tuple[pl.DataFrame, int] | None:
-        """(rows, lines consumed) when polars' own CSV reader can read the lines of `data` (cut
-        by _cut_lines) exactly as the line path would: every line one record with exactly the
-        header's cells, every quote at a cell's edge, no blank rows. None when it cannot; the
-        caller then uses the line path, which reports what is wrong where."""
+    def _native(self, data: bytes, first_line: int, final: bool) -> tuple[pl.DataFrame, int, int] | None:
+        """(rows, lines consumed, bytes consumed) when polars' own CSV reader can read the records
+        of `data` (whole lines, cut by _cut_lines) exactly as the line path would: every record
+        with exactly the header's cells, every quote at a cell's edge or doubled inside a quoted
+        cell, no blank rows. A record may span lines (a quoted line break); a record still open
+        at the end of `data` is left to the next chunk (bytes consumed stop before it). None when
+        polars cannot; the caller then uses the line path, which reports what is wrong where."""
         d = self.info.dialect
         q, delim = d.quotechar, d.delimiter
         if final and data and not data.endswith(b"\n"):
             data += b"\n"
         header = self.info.header
         if not data:
-            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0
+            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0, 0
         if data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
             return None
         # the physical lines, read by polars (CRLF ends a line too), checked as text
@@ -462,41 +467,69 @@ class CsvReader:
             return None
         if b"\r" in data and lines.str.contains("\r", literal=True).any():  # a CR that ends no line
             return None
-        quotes = self._edge_quotes(lines) if q and q.encode() in data else 0
-        if quotes is None:
-            return None
-        # with every quoted cell whole on its line, polars splits each line into the cells the
-        # csv module finds; it refuses a line with more cells than the header
+        starts = None  # the index of each record's first line, when a record spans lines
+        used = len(data)
+        records = lines
+        quotes = 0
+        if q and q.encode() in data:
+            counts = lines.str.count_matches(q, literal=True).cast(pl.Int64)
+            if (counts % 2 == 1).any():
+                if b"\r" in data:  # a CRLF inside a quoted cell: the line path reads it as LF
+                    return None
+                ends = (counts.cum_sum() % 2 == 0)  # the quotes are balanced after this line
+                whole = int(ends.arg_true()[-1]) + 1 if ends.any() else 0
+                if whole == 0 or (whole < lines.len() and final):
+                    return None  # no record ends here, or the file ends inside one: the line path
+                if whole < lines.len():  # the last record goes on in the next chunk
+                    used = int(lines.head(whole).str.len_bytes().cast(pl.Int64).sum()) + whole
+                    data, lines, counts, ends = data[:used], lines.head(whole), counts.head(whole), ends.head(whole)
+                first = ends.shift(1, fill_value=True)
+                rid = first.cast(pl.UInt32).cum_sum()
+                starts = first.arg_true()
+                records = pl.DataFrame({"l": lines, "r": rid}).group_by("r", maintain_order=True).agg(
+                    pl.col("l").str.join("\n"))["l"]
+            quotes = self._edge_quotes(records)
+            if quotes is None:
+                return None
+        # with every quoted cell whole in its record, polars splits each record into the cells the
+        # csv module finds; it refuses a record with more cells than the header
         try:
             frame = pl.read_csv(data, has_header=False, schema=dict.fromkeys(header, pl.String),
                                 separator=delim, quote_char=q or None, empty_string_is_null=False,
                                 truncate_ragged_lines=False, raise_if_empty=False)
         except Exception:  # the line path says where
             return None
-        if frame.height != lines.len() or self._short_or_blank(frame, lines, quotes):
+        if frame.height != records.len() or self._short_or_blank(frame, records, quotes):
             return None
-        frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
-        return frame, lines.len()
+        if starts is None:
+            frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
+        else:
+            frame = frame.select(pl.Series(LINE, starts, dtype=pl.Int64) + first_line, pl.all())
+        return frame, lines.len(), used
 
-    def _edge_quotes(self, lines: pl.Series) -> int | None:
-        """The number of quote characters in `lines` when every line with a quote holds only whole
-        quoted cells with no quote inside them and unquoted cells with no quote (then no record
-        spans lines); None when not."""
+    def _edge_quotes(self, records: pl.Series) -> int | None:
+        """The number of quote characters in `records` when every record with a quote holds only
+        whole quoted cells (doubled quotes and line breaks inside them) and unquoted cells with
+        neither; None when not."""
         q = self.info.dialect.quotechar or ""
-        quoted = lines.filter(lines.str.contains(q, literal=True))
-        if not quoted.str.contains(self._edge_pattern(doubled=False)).all():
+        quoted = records.filter(records.str.contains(q, literal=True))
+        if not quoted.str.contains(self._edge_pattern(doubled=True, multiline=True)).all():
             return None
         return int(quoted.str.count_matches(q, literal=True).cast(pl.Int64).sum())
 
     def _short_or_blank(self, frame: pl.DataFrame, lines: pl.Series, quotes: int) -> bool:
-        """Whether a line of `frame` (one row per line, quotes at cell edges) has fewer cells
-        than the header or only blank cells."""
+        """Whether a record of `frame` (one row per record in `lines`, quotes at cell edges or
+        doubled inside quoted cells) has fewer cells than the header or only blank cells."""
         d = self.info.dialect
         e, q, delim = _hex, d.quotechar or "", d.delimiter
-        # a line's bytes are its values', its delimiters' and its quotes' (two per quoted cell):
+        # a line's bytes are its values', its delimiters' and its quotes' (two per quoted cell, and
+        # each doubled quote one more than its value's):
         # polars pads a short line with empty cells and refuses a long one, so the delimiters
         # add up to (cells - 1) a line only when every line has all the header's cells
         size = frame.select(pl.sum_horizontal(pl.all().str.len_bytes().cast(pl.Int64).sum())).item()
+        if quotes:  # a doubled quote is two bytes of the line and one of its value
+            size -= frame.select(pl.sum_horizontal(pl.all().str.count_matches(q, literal=True)
+                                                   .cast(pl.Int64).sum())).item()
         delims = int(lines.str.len_bytes().cast(pl.Int64).sum()) - size - quotes
         if delims != lines.len() * (frame.width - 1):
             return True
@@ -535,11 +568,12 @@ class CsvReader:
                 data, rest = self._cut_lines(carry_b, piece, final)
                 native = self._native(data, next_line, final)
             if native is not None:
-                rows, used = native
+                rows, used, used_bytes = native
+                left = data[used_bytes:]  # a record that goes on in the next chunk
                 if as_bytes:
-                    carry_b = rest  # type: ignore[assignment]
+                    carry_b = left + rest if left else rest  # type: ignore[assignment,operator]
                 else:
-                    carry = rest  # type: ignore[assignment]
+                    carry = left.decode("utf-8") + rest if left else rest  # type: ignore[assignment,operator]
                 next_line += used
                 self.native_rows += rows.height
                 if rows.height or final:
