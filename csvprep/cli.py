@@ -85,7 +85,7 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--encoding", "-e", help="Input encoding (default: detected)."),
         click.option("--delimiter", "-d", help="Input delimiter, e.g. ',' or '\\t' (default: detected)."),
         click.option("--region", help="Default phone region, e.g. US, GB (overrides the schema)."),
-        click.option("--phone-format", type=click.Choice(["E164", "INTERNATIONAL", "NATIONAL"], case_sensitive=False),
+        click.option("--phone-format", metavar="E164|INTERNATIONAL|NATIONAL",
                      help="Phone output format (overrides the schema)."),
         click.option("--strict", is_flag=True, help="Warnings also make the exit code 1."),
         click.option("--escape-formulas", is_flag=True,

@@ -45,6 +45,14 @@ class Options:
             if str(self.phone_format).upper() not in PHONE_FORMATS:
                 raise SettingsError(f"unknown phone format {self.phone_format!r}: use one of {', '.join(PHONE_FORMATS)}")
             object.__setattr__(self, "phone_format", str(self.phone_format).upper())
+        if self.region is not None:
+            import phonenumbers
+
+            region = str(self.region).upper()
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise SettingsError(f"unknown phone region {self.region!r}: use a two-letter region code such as "
+                                    "US, GB or DE (not a calling code)")
+            object.__setattr__(self, "region", region)
         if not isinstance(self.chunk_bytes, int) or self.chunk_bytes < 1:
             raise SettingsError(f"the chunk size must be a positive number of bytes, not {self.chunk_bytes!r}")
         if self.report_rows is not None and (not isinstance(self.report_rows, int) or self.report_rows < 1):

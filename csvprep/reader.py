@@ -123,6 +123,14 @@ def _line_breaks(data: bytes, after_cr: bool = False) -> int:
     return n - 1 if after_cr and data.startswith(b"\n") else n
 
 
+def refuse_nested(frame: pl.DataFrame) -> None:
+    """Raise InputError when a column holds lists, structs, objects or bytes (no text form)."""
+    for column, dtype in frame.schema.items():
+        if dtype.is_nested() or dtype in (pl.Object, pl.Binary):
+            raise InputError(f"column {column!r} holds {dtype} values: csvprep checks text, numbers and dates; "
+                             "flatten or cast it first")
+
+
 class CsvReader:
     """Detects encoding, dialect and header, then yields row batches in bounded memory."""
 
@@ -138,6 +146,7 @@ class CsvReader:
         self._data: bytes | None = None
         self._text: str | None = None
         if isinstance(source, pl.DataFrame):
+            refuse_nested(source)
             self._frame = source
             self.info = self._frame_info(source, name or "<DataFrame>")
             return

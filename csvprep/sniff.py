@@ -114,6 +114,9 @@ def detect_encoding(sample: bytes, given: str | None = None) -> Encoding:
             raise EncodingError(f"unknown encoding {given!r}: try utf-8, latin-1, cp1252 or utf-16")
         if bom and not name.startswith("utf"):
             bom = 0
+        if name in ("utf-16", "utf-32") and not bom:  # these codecs need a BOM to know the byte order
+            raise EncodingError(f"the file has no byte-order mark, so {given!r} cannot tell the byte order: "
+                                f"use --encoding {name}-le or {name}-be")
         return Encoding(name, "given", None, bom)
     utf16 = _utf16_without_bom(sample)
     if utf16:

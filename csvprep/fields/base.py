@@ -111,6 +111,12 @@ class FieldType:
         if unknown:
             known = ", ".join(sorted(self.options)) or "none"
             raise ValueError(f"unknown option(s) {', '.join(unknown)} for type {self.name} (known: {known})")
+        for key, value in f.options.items():  # options with a default take values of its kind
+            default = self.options.get(key)
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise ValueError(f"`{key}` must be true or false, not {value!r}")
+            if isinstance(default, str) and not isinstance(value, str) and key not in ("true", "false"):
+                raise ValueError(f"`{key}` must be text, not {value!r}")
 
     def opt(self, f: Field, key: str) -> Any:
         """A type option from the field, else the type default."""

@@ -34,6 +34,20 @@ class Text(FieldType):
 
 
 
+def casefold(v: pl.Series) -> pl.Series:
+    """str.casefold of each value: polars' to_lowercase where that is the same (ASCII), Python's
+    casefold once per distinct value for the rest."""
+    out = v.str.to_lowercase()
+    idx = (v.str.len_bytes() != v.str.len_chars()).fill_null(False).arg_true()
+    if len(idx):
+        sub = v.gather(idx)
+        uniq = sub.unique()
+        table = pl.DataFrame({"k": uniq, "f": pl.Series([x.casefold() if x is not None else None
+                                                          for x in uniq.to_list()], dtype=pl.String)})
+        out = out.scatter(idx, pl.DataFrame({"k": sub}).join(table, on="k", how="left", maintain_order="left")["f"])
+    return out
+
+
 @register
 class Enum(FieldType):
     """One of the field's `choices`; case differences are fixed to the listed spelling."""
@@ -50,8 +64,10 @@ class Enum(FieldType):
         v = blank_to_null(s)
         if self.opt(f, "case_sensitive"):
             return Outcome(v)
-        canon = pl.DataFrame({"k": [c.casefold() for c in f.choices or []], "c": f.choices or []}).unique("k", keep="first")
-        key = pl.DataFrame({"k": v.str.to_lowercase()})
+        # both sides folded alike (casefold: STRASSE, straße and Straße are one choice), once per distinct value
+        canon = pl.DataFrame({"k": [c.casefold() for c in f.choices or []], "c": f.choices or []}).unique(
+            "k", keep="first", maintain_order=True)
+        key = pl.DataFrame({"k": casefold(v)})
         mapped = key.join(canon, on="k", how="left", maintain_order="left")["c"]
         out = pl.select(pl.coalesce([mapped, v])).to_series().alias(s.name)
         return Outcome(out, [Flag("enum.case_fixed", "warning", changed(v, out),
