@@ -247,6 +247,8 @@ def write_report(report: Report, path: str | os.PathLike, format: str | None = N
     fmt = format or report_format(path)
     if fmt not in ("json", "html"):
         raise OutputError(f"unknown report format {fmt!r}: use json or html")
+    if report.file and _same_file(Path(report.file), Path(path)):
+        raise OutputError(f"{path}: the report would overwrite the input: choose another name")
     f = AtomicFile(path)
     with f.writing() as fh:
         _write_report(report, fh, fmt, max_rows_per_code)

@@ -148,6 +148,21 @@ def test_write_report_takes_the_format(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "b.html").read_text(encoding="utf-8"))["rows"]["read"] == 10
     with pytest.raises(csvprep.OutputError):
         csvprep.write_report(report, tmp_path / "c", format="xml")
+    copy = tmp_path / "in.html"  # an input that ends in .html: check --report must not overwrite it
+    copy.write_bytes(SEED.read_bytes())
+    result = CliRunner().invoke(cli, ["check", str(copy), "-O", "contact", "--report", str(copy)])
+    assert result.exit_code == 2 and "would overwrite the input" in result.output
+    assert copy.read_bytes() == SEED.read_bytes()
+
+
+def test_guessed_encoding_is_said(tmp_path: Path) -> None:
+    src = tmp_path / "latin.csv"
+    src.write_bytes("email,first_name\nrené@example.com,René\nzoë@example.com,Zoë\n".encode("cp1252"))
+    report = csvprep.check(src, "contact")
+    assert report.encoding_confidence is not None and report.encoding_confidence < 1
+    text = report.to_html()
+    assert f"({'guessed, confidence'} {report.encoding_confidence:.2f})" in text
+    assert "(detected)" in csvprep.check(SEED, "contact").to_html()
 
 
 # --- in the browser ---------------------------------------------------------------------------
