@@ -207,9 +207,13 @@ def check(file: str, fmt: str, report_paths: tuple[str, ...], report_rows: int, 
 
 
 @cli.command()
-@click.argument("file", type=click.Path(allow_dash=False))
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Clean CSV to write.")
+@click.argument("file", nargs=-1, required=True, type=click.Path(allow_dash=False))
+@click.option("--output", "-o", required=True, type=click.Path(), help="Clean CSV to write (--engine ray: a folder).")
 @click.option("--rejects", "-r", type=click.Path(dir_okay=False), help="Rejected rows (default: OUT.rejects.csv).")
+@click.option("--engine", type=click.Choice(["single", "ray"]), default="single", show_default=True,
+              help="ray: check SOURCE... (files or folders) on a Ray cluster, into the folder OUT "
+              "(pip install 'csvprep[ray]').")
+@click.option("--ray-address", metavar="ADDRESS", help="--engine ray: the cluster to use (default: a local Ray).")
 @click.option("--format", "-f", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
               help="jsonl: one JSON object per clean row (google-calendar: one Calendar API event).")
 @click.option("--out-delimiter", metavar="NAME", help="Clean file delimiter: COMMA, TAB, PIPE, SEMICOLON, CARET, "
@@ -223,9 +227,9 @@ def check(file: str, fmt: str, report_paths: tuple[str, ...], report_rows: int, 
 @report_options
 @input_options
 @handle_errors
-def clean(file: str, output: str, rejects: str | None, report_paths: tuple[str, ...], report_rows: int,
-          output_format: str, out_delimiter: str | None, line_ending: str | None, max_rows: int | None,
-          max_bytes: str | None, **o: Any) -> None:
+def clean(file: tuple[str, ...], output: str, rejects: str | None, engine: str, ray_address: str | None,
+          report_paths: tuple[str, ...], report_rows: int, output_format: str, out_delimiter: str | None,
+          line_ending: str | None, max_rows: int | None, max_bytes: str | None, **o: Any) -> None:
     """Write a clean copy of FILE for the bulk endpoint, plus rejected rows.
 
     The clean file is UTF-8, comma-separated, with the target field names as header.
@@ -238,12 +242,29 @@ def clean(file: str, output: str, rejects: str | None, report_paths: tuple[str, 
         csvprep clean export.csv -O contact -o clean.csv --report report.json --report report.html
         csvprep clean leads.csv -c salesforce -O Lead -o lead.csv --max-rows 10000 --max-bytes 10MB
         csvprep clean events.csv -c google-calendar -O events -o events.jsonl --format jsonl
+        csvprep clean exports/ big.csv -O contact -o out/ --engine ray
     """
+    if engine == "ray":
+        from . import ray as ray_engine
+
+        if rejects:
+            raise _fail("--rejects: with --engine ray each source's rejects are written in the output folder")
+        options = build_options(o, None, out_delimiter=out_delimiter, line_ending=line_ending, max_rows=max_rows,
+                                max_bytes=parse_size(max_bytes) if max_bytes else None,
+                                output_format=output_format, report_rows=report_rows)
+        report = ray_engine.clean(list(file), **target(o), output=output, options=options, address=ray_address)
+        for path in report_paths:
+            api.write_report(report, path, max_rows_per_code=report_rows)
+        if not o["quiet"]:
+            click.echo(report.to_text(limit=10), err=True)
+        sys.exit(exit_code(report, o["strict"]))
+    if len(file) > 1:
+        raise _fail("several sources need --engine ray: one process cleans one FILE")
     with progress_bar(o["quiet"]) as progress:
         options = build_options(o, progress, out_delimiter=out_delimiter, line_ending=line_ending,
                                 max_rows=max_rows, max_bytes=parse_size(max_bytes) if max_bytes else None,
                                 output_format=output_format, report_rows=report_rows)
-        report = api.clean_file(file, output, **target(o), rejects=rejects, report_path=list(report_paths),
+        report = api.clean_file(file[0], output, **target(o), rejects=rejects, report_path=list(report_paths),
                                 options=options)
     if not o["quiet"]:
         click.echo(report.to_text(limit=10), err=True)

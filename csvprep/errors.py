@@ -57,3 +57,7 @@ class JobFailedError(HubError):
 
 class PushTimeoutError(HubError):
     """The bulk jobs did not end in time."""
+
+
+class EngineError(CsvprepError):
+    """The Ray engine is not installed: pip install 'csvprep[ray]' (or pip install 'ray[data]')."""

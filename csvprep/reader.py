@@ -135,6 +135,7 @@ class CsvReader:
     """Detects encoding, dialect and header, then yields row batches in bounded memory."""
 
     utf8_bytes = True  # False: UTF-8 is decoded chunk by chunk like other encodings (tests compare)
+    _start_line = 1  # the line of the first byte read (a span starts later)
 
     def __init__(self, source: Source, encoding: str | None = None, delimiter: str | None = None,
                  chunk_bytes: int = CHUNK_BYTES, name: str | None = None, native: bool = True) -> None:
@@ -197,6 +198,24 @@ class CsvReader:
         self._blank_before = 0  # blank lines before the header in earlier chunks
         self._batches = self._read_records()
         self._first = next(self._batches, None)
+
+    @classmethod
+    def span(cls, data: bytes, info: ReadInfo, encoding: Encoding, first_line: int,
+             chunk_bytes: int = CHUNK_BYTES) -> CsvReader:
+        """A reader of `data`, bytes of a file that start on a record boundary after its header,
+        at line `first_line`: read with the encoding, dialect and header that a reader of the
+        whole file found (`info`, `encoding`), so its rows are the whole file's rows there."""
+        self = cls.__new__(cls)
+        self.chunk_bytes, self.native, self.native_rows = chunk_bytes, True, 0
+        self._frame, self._path, self._data, self._text = None, None, bytes(data), None
+        self.name = info.name
+        self.encoding = Encoding(encoding.name, encoding.source, encoding.confidence, 0)  # no BOM here
+        self.info = ReadInfo(info.name, self.encoding, info.dialect, list(info.header), info.header_line, len(data))
+        self._start_line = first_line
+        self._header_at, self._blank_before = 0, 0
+        self._batches = self._read_records()
+        self._first = None
+        return self
 
     # -- sources -----------------------------------------------------------------------------
     def _frame_info(self, frame: pl.DataFrame, label: str) -> ReadInfo:
@@ -563,8 +582,8 @@ class CsvReader:
         carry = ""
         carry_b = b""  # bytes mode: what the next chunk continues (whole lines not yet read, or a part line)
         hold_cr = ""
-        next_line = 1
-        header_done = False
+        next_line = self._start_line
+        header_done = self._start_line > 1  # a span (CsvReader.span) starts after the header
         for piece, done, final in self._pieces():
             as_bytes = isinstance(piece, bytes)
             if not as_bytes:

@@ -34,6 +34,11 @@ class Report:
         return self.errors == 0
 
     @property
+    def issue_columns(self) -> list[str]:
+        """The issue keys of the JSON report: `file` too when the run read several files (`csvprep.ray`)."""
+        return [*COLUMNS, "file"] if "file" in self.issues.columns else list(COLUMNS)
+
+    @property
     def errors(self) -> int:
         """Number of error issues."""
         return int((self.issues["severity"] == "error").sum())
@@ -62,7 +67,7 @@ class Report:
             "rows": {"read": self.read, "clean": self.clean, "rejected": self.rejected},
         }
         if include_issues:
-            out["issues"] = self.issues.select(COLUMNS).to_dicts()
+            out["issues"] = self.issues.select(self.issue_columns).to_dicts()
         if self.connector:
             out["connector"] = self.connector
         if self.outputs:
@@ -82,7 +87,7 @@ class Report:
         head = {**self.to_dict(include_issues=False), "issues": marker}
         before, after = json.dumps(head, indent=indent, ensure_ascii=False).split(json.dumps(marker), 1)
         fh.write(before.encode("utf-8") + b"[")
-        issues = self.issues.select(COLUMNS)
+        issues = self.issues.select(self.issue_columns)
         for start in range(0, issues.height, slice_rows):
             part = issues.slice(start, slice_rows).write_json().encode("utf-8")  # '[{...},{...}]'
             fh.write((b"," if start else b"") + part[1:-1])
@@ -121,5 +126,8 @@ class Report:
             if self.issues.height > limit:
                 lines.append(f"... and {self.issues.height - limit} more (use --format json for all)")
         for name, value in self.outputs.items():
-            lines.append(f"{name}: {', '.join(value) if isinstance(value, list) else value}")
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                lines.append(f"{name}: {', '.join(value)}")
+            elif isinstance(value, (str, int)):  # not the per-file details of csvprep.ray
+                lines.append(f"{name}: {value}")
         return "\n".join(lines)
