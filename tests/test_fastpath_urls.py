@@ -40,7 +40,8 @@ def check(values: list[str | None]) -> None:
     field = type("F", (), {"options": {}})()
     out = urls.Url().normalise(s, field, None)
     assert out.value.to_list() == reference_value(s).to_list()
-    assert urls.valid(out.value).to_list() == out.value.str.contains(urls.VALID).to_list()
+    ascii_only = out.value.filter((out.value.str.len_bytes() == out.value.str.len_chars()).fill_null(True))
+    assert urls.valid(ascii_only).to_list() == ascii_only.str.contains(urls.VALID).to_list()
 
 
 def test_examples() -> None:

@@ -1,4 +1,4 @@
-"""Email type: trimmed, lower-cased, syntax as strict as email-validator (never DNS)."""
+"""Email type: trimmed, lower-cased, syntax as strict as email-validator (never DNS), written in its normalised form."""
 from __future__ import annotations
 
 import re
@@ -129,13 +129,38 @@ def _decide_rest(values: pl.Series) -> pl.DataFrame:
 
 
 @lru_cache(maxsize=1 << 16)
+def reference(value: str, allow_smtputf8: bool = True) -> tuple[str | None, str | None]:
+    """email-validator's (message or None when valid, normalised form or None when invalid)."""
+    try:
+        found = validate_email(value, check_deliverability=False, allow_smtputf8=allow_smtputf8)
+    except EmailNotValidError as exc:
+        return str(exc), None
+    return None, found.normalized
+
+
 def reference_verdict(value: str, allow_smtputf8: bool = True) -> str | None:
     """email-validator's verdict: None when valid, else its message."""
-    try:
-        validate_email(value, check_deliverability=False, allow_smtputf8=allow_smtputf8)
-    except EmailNotValidError as exc:
-        return str(exc)
-    return None
+    return reference(value, allow_smtputf8)[0]
+
+
+# what email-validator may write otherwise than as given (in lower case): characters beyond
+# ASCII (IDNA/UTS-46 and NFC: full-width letters and dots, upper-case non-ASCII), Punycode
+# labels (written in Unicode), quotes and backslashes in the local part
+REWRITTEN = r"[^\x00-\x7f]|xn--|[\"\\]"
+
+
+def normalised(values: pl.Series, error: pl.Series, allow_smtputf8: bool = True) -> pl.Series:
+    """The values as written to the clean file: email-validator's normalised form where it can
+    differ from the (lower-cased) value, once per distinct value; the value itself elsewhere."""
+    idx = (values.str.contains(REWRITTEN) & error.is_null()).fill_null(False).arg_true()
+    if not len(idx):
+        return values
+    sub = values.gather(idx)
+    uniq = sub.unique()
+    table = pl.DataFrame({"k": uniq, "n": pl.Series([reference(x, allow_smtputf8)[1] for x in uniq.to_list()],
+                                                     dtype=pl.String)})
+    fixed = pl.DataFrame({"k": sub}).join(table, on="k", how="left", maintain_order="left")["n"]
+    return values.clone().scatter(idx, fixed.fill_null(sub))
 
 
 def verdicts(values: pl.Series, allow_smtputf8: bool = True) -> pl.Series:
@@ -159,10 +184,11 @@ class Email(FieldType):
 
     def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         v = blank_to_null(s).str.to_lowercase()
-        error = verdicts(v, bool(self.opt(f, "allow_smtputf8")))
+        smtputf8 = bool(self.opt(f, "allow_smtputf8"))
+        error = verdicts(v, smtputf8)
         mask = error.is_not_null()
         message = "not a valid email address: " + error  # null where valid: only flagged rows are read
-        return Outcome(v.alias(s.name), [Flag("email.invalid", "error", mask, message)])
+        return Outcome(normalised(v, error, smtputf8).alias(s.name), [Flag("email.invalid", "error", mask, message)])
 
     def checks(self, f: Field) -> list[pa.Check]:
         return [matches(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "email.invalid")]

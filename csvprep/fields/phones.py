@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 FORMATS = {"E164": PhoneNumberFormat.E164, "INTERNATIONAL": PhoneNumberFormat.INTERNATIONAL,
            "NATIONAL": PhoneNumberFormat.NATIONAL}
-_EXT = re.compile(r"(?i)\s*(?:ext\.?|extension|x|#)\s*\d+\s*$")
+_EXT = re.compile(r"(?i)\s*(?:ext\.?|extension|x|#|;ext=)\s*\d+\s*$")
+_TEL = re.compile(r"(?i)^tel:|;phone-context=[^;]*|;isub=[^;]*")  # RFC 3966 parts phonenumbers reads
+E164_DIGITS = 15
+TOO_LONG = f"more than the {E164_DIGITS} digits an international (E.164) number may have"
 _ALLOWED = re.compile(r"^[\d\s()+\-./]*$")
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
@@ -44,7 +47,7 @@ def _balanced(text: str) -> bool:
 
 def shape_problem(raw: str) -> str | None:
     """'malformed' for broken punctuation, 'vanity' for letters, else None."""
-    body = _EXT.sub("", raw)
+    body = _EXT.sub("", _TEL.sub("", raw.strip()))
     if re.search(r"[A-Za-z]", body):
         return "vanity"
     if not _balanced(body) or not _ALLOWED.match(body) or body.count("+") > 1 or ("+" in body and not body.lstrip("( ").startswith("+")):
@@ -63,13 +66,17 @@ def analyse(raw: str, region: str, fmt: str) -> tuple[str | None, str | None, st
     if not phonenumbers.is_possible_number(number):
         return None, shape, "invalid", "wrong number of digits for " + (
             phonenumbers.region_code_for_country_code(number.country_code) or "its country")
-    text = phonenumbers.format_number(number, FORMATS[fmt])
+    if len(str(number.country_code)) + len(phonenumbers.national_significant_number(number)) > E164_DIGITS:
+        return None, shape, "invalid", TOO_LONG
+    home = phonenumbers.country_code_for_region(region)
+    # a number of another country has no national form here: it is written internationally
+    shown = "INTERNATIONAL" if fmt == "NATIONAL" and number.country_code != home else fmt
+    text = phonenumbers.format_number(number, FORMATS[shown])
     if number.extension and fmt == "E164":
         text += f" ext. {number.extension}"
     if not phonenumbers.is_valid_number(number):
         return text, shape, "unassigned", "possible, but no such number is assigned (unknown area code or range)"
     found = phonenumbers.region_code_for_number(number)
-    home = phonenumbers.country_code_for_region(region)
     if found and found != region and number.country_code == home and not raw.lstrip().startswith(("+", "00")):
         return text, shape, "other_region", f"a valid number of region {found}, not {region}"
     return text, shape, None, None
@@ -306,7 +313,8 @@ def _intl_verdicts(raw: pl.Series) -> pl.DataFrame:
         .when(d.str.slice(0, 3).is_in(known[2])).then(d.str.slice(0, 3)),
     ).select(cc=cc.cast(pl.Int64, strict=False), nsn=d.str.slice(cc.str.len_chars().fill_null(0))).with_columns(
         len=nsn.str.len_chars()).collect()
-    candidate = cc.is_not_null() & (cc != 1) & size.is_between(2, 17) & ~nsn.str.starts_with("0")
+    candidate = (cc.is_not_null() & (cc != 1) & size.is_between(2, 17) & ~nsn.str.starts_with("0")
+                 & (cc.cast(pl.String).str.len_chars() + size <= E164_DIGITS))  # longer: the library decides
     # one query for all codes and lengths (a when/then each), not a few polars calls per group
     ok, wrong = None, None  # validity of possible numbers; the detail for impossible lengths
     for code, length in frame.filter(candidate).select("cc", "len").unique().iter_rows():
