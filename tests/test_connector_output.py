@@ -66,7 +66,8 @@ def test_split_by_bytes_never_splits_a_record(tmp_path) -> None:
     sizes = [len(open(p, "rb").read()) for p in parts]
     assert max(sizes) <= limit and len(parts) > 3
     rows = pl.concat([pl.read_csv(p, infer_schema=False) for p in parts])
-    assert rows.height == 40 and rows["Description"][0] == 'says "hi", twice then leaves'
+    # Description is prose: its line break is kept (quoted), so a part boundary must not cut it
+    assert rows.height == 40 and rows["Description"][0] == 'says "hi", twice\nthen leaves'
 
 
 def test_one_part_is_written_as_out(tmp_path) -> None:
@@ -86,7 +87,7 @@ def test_schema_defaults_and_flags_override(tmp_path) -> None:
                                  "--report", str(tmp_path / "r.json"), "-q"])
     assert r.exit_code == 0, r.output
     part = (tmp_path / "out.part-002.csv").read_bytes()
-    assert part == b'LastName|Email|Description\r\nName1|p1@example.com|"says ""hi"", twice then leaves"\r\n'
+    assert part == b'LastName|Email|Description\r\nName1|p1@example.com|"says ""hi"", twice\nthen leaves"\r\n'
     assert json.loads((tmp_path / "r.json").read_text())["outputs"]["parts"][1] == str(tmp_path / "out.part-002.csv")
 
 
