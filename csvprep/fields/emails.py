@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import email_validator
 import polars as pl
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator.syntax import validate_email_domain_name
 
 from ..options import Options
 from .base import FieldType, Flag, Outcome, blank_to_null, matches, register
@@ -50,9 +53,10 @@ VALID = rf"^{DOT_ATOM}@(?:{LABEL}\.)+{TLD}$"
 SPECIAL_USE_END = "[.@](?:" + "|".join(re.escape(d) for d in SPECIAL_USE_DOMAIN_NAMES) + ")$"
 
 
-def fast_verdicts(values: pl.Series) -> pl.DataFrame:
+def fast_verdicts(values: pl.Series, allow_smtputf8: bool = True) -> pl.DataFrame:
     """Columns `decided` (the fast path knows the answer) and `error` (email-validator's message,
-    null when valid) for each value; `error` is meaningless where `decided` is false."""
+    null when valid) for each value; `error` is meaningless where `decided` is false. The ASCII
+    shapes first, then the international path (intl_verdicts) for the values left."""
     v = values.cast(pl.String)
     # the common case, one pass: a valid ASCII dot-atom address whose TLD ends with a letter,
     # not too long, without '--' (Punycode or R-LDH labels), not (under) a special-use name
@@ -62,9 +66,15 @@ def fast_verdicts(values: pl.Series) -> pl.DataFrame:
          & ~c.str.contains(SPECIAL_USE_END)).fill_null(False))[:, 0]
     decided = valid | v.is_null()
     error = pl.Series("error", [None] * len(v), dtype=pl.String)
-    idx = (~decided).arg_true()
+    # non-ASCII values skip the ASCII shapes (which leave all but a few of them undecided)
+    idx = (~decided & v.str.contains("^[\\x00-\\x7F]*$").fill_null(True)).arg_true()
     if len(idx):
         rest = _decide_rest(v.gather(idx))
+        decided = decided.scatter(idx, rest["decided"])
+        error = error.scatter(idx, rest["error"])
+    idx = (~decided).arg_true()
+    if len(idx):
+        rest = intl_verdicts(v.gather(idx), allow_smtputf8)
         decided = decided.scatter(idx, rest["decided"])
         error = error.scatter(idx, rest["error"])
     return pl.DataFrame({"decided": decided, "error": error})
@@ -128,6 +138,96 @@ def _decide_rest(values: pl.Series) -> pl.DataFrame:
     return frame.with_columns(pl.col("decided").fill_null(False))
 
 
+# The international path: a local part of ASCII atom characters and letters of common scripts,
+# decided as email-validator decides it, and the domain after the first '@' decided once per
+# distinct domain by email-validator's own domain check (domains repeat; local parts do not).
+# The letters: blocks of Latin, Greek, Cyrillic, Hebrew, Arabic, kana, CJK and Hangul, keeping
+# the code points that are letters (category L), printable, in NFC alone and of combining class 0
+# (so a run of them, or one next to ASCII, is NFC as it stands and composes with nothing).
+INTL_BLOCKS = ((0x00C0, 0x024F), (0x0370, 0x03FF), (0x0400, 0x04FF), (0x05D0, 0x05EA), (0x0620, 0x064A),
+               (0x3041, 0x30FF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3))
+SMTPUTF8_MESSAGE = "Internationalized characters before the @-sign are not supported: "
+
+
+def intl_letter(c: str) -> bool:
+    """Whether the international path takes the non-ASCII character `c` in a local part."""
+    return (unicodedata.category(c)[0] == "L" and c.isprintable() and unicodedata.combining(c) == 0
+            and unicodedata.normalize("NFC", c) == c)
+
+
+@lru_cache(maxsize=1)
+def intl_class() -> str:
+    """The letters of INTL_BLOCKS that `intl_letter` takes, as regex character class ranges."""
+    ranges: list[tuple[int, int]] = []
+    for lo, hi in INTL_BLOCKS:
+        for cp in range(lo, hi + 1):
+            if intl_letter(chr(cp)):
+                if ranges and ranges[-1][1] == cp - 1:
+                    ranges[-1] = (ranges[-1][0], cp)
+                else:
+                    ranges.append((cp, cp))
+    return "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
+
+
+@lru_cache(maxsize=1 << 16)
+def domain_verdict(domain: str) -> tuple[str | None, int]:
+    """(email-validator's message for the part after the '@', None when valid; the longest of its
+    UTF-8 lengths as written, normalised and in IDNA ASCII, for the address length check)."""
+    try:
+        info = validate_email_domain_name(domain, test_environment=email_validator.TEST_ENVIRONMENT,
+                                          globally_deliverable=email_validator.GLOBALLY_DELIVERABLE)
+    except EmailNotValidError as exc:
+        return str(exc), 0
+    return None, max(len(d.encode("utf-8")) for d in (domain, info["domain"], info["ascii_domain"]))
+
+
+def intl_verdicts(values: pl.Series, allow_smtputf8: bool) -> pl.DataFrame:
+    """`decided` and `error` (as fast_verdicts) for addresses whose local part is a dot-atom of
+    ASCII atom characters and `intl_class` letters (lower case ASCII): the SMTPUTF8 refusal, the
+    empty domain and the domain's own verdict as email-validator gives them, in its order."""
+    letters = intl_class()
+    atom = f"[{ATEXT}{letters}]+"
+    v = pl.col("v")
+    frame = pl.DataFrame({"v": values.cast(pl.String)}).with_columns(
+        ok=v.str.contains(f"^{atom}(?:\\.{atom})*@").fill_null(False))
+    parts = pl.when("ok").then(v).str.splitn("@", 2)  # str.find counts bytes, str.slice characters
+    frame = frame.with_columns(local=parts.struct.field("field_0"), domain=parts.struct.field("field_1"))
+    domain = pl.col("domain")
+    plain = (domain.str.contains(f"^(?:{LABEL}\\.)+{TLD}$") & ~domain.str.contains("--", literal=True)
+             & ~("@" + domain).str.contains(SPECIAL_USE_END))
+    frame = frame.with_columns(plain=plain.fill_null(False), intl=pl.col("local").str.contains("[^\\x00-\\x7F]"))
+    odd = frame.filter(pl.col("ok") & ~pl.col("plain") & (domain != "") & ~(domain.str.starts_with("[")
+                                                                              & domain.str.ends_with("]")))
+    names = odd["domain"].unique()
+    checked = [domain_verdict(d) for d in names.to_list()]
+    known = pl.DataFrame({"domain": names, "d_error": [c[0] for c in checked],
+                          "d_len": [c[1] for c in checked]}, schema={"domain": pl.String, "d_error": pl.String,
+                                                                      "d_len": pl.Int64})
+    frame = frame.join(known, on="domain", how="left", maintain_order="left")
+    size = pl.col("local").str.len_bytes().cast(pl.Int64) + 1 + pl.when("plain").then(
+        domain.str.len_bytes().cast(pl.Int64)).otherwise(pl.col("d_len"))
+    refused = pl.col("intl") & (not allow_smtputf8)
+    if not allow_smtputf8:  # the message lists the distinct letters: made once per distinct set of them
+        frame = frame.with_columns(letters=pl.when(refused).then(pl.col("local").str.replace_all("[\\x00-\\x7F]+", "")))
+        sets = frame["letters"].drop_nulls().unique()
+        frame = frame.join(pl.DataFrame({"letters": sets, "bad": [
+            SMTPUTF8_MESSAGE + ", ".join(f"'{c}'" for c in sorted(set(x))) + "." for x in sets.to_list()]},
+            schema={"letters": pl.String, "bad": pl.String}), on="letters", how="left", maintain_order="left")
+    bad = pl.col("bad") if not allow_smtputf8 else pl.lit(None, pl.String)
+    return frame.select(
+        decided=pl.when(~pl.col("ok")).then(False)
+        .when(refused).then(True)
+        .when(domain == "").then(True)
+        .when(domain.str.starts_with("[") & domain.str.ends_with("]")).then(False)  # a domain literal
+        .when(pl.col("d_error").is_not_null()).then(True)
+        .otherwise(size <= 254)  # longer ones: email-validator's length messages
+        .fill_null(False),
+        error=pl.when(refused).then(bad)
+        .when(domain == "").then(pl.lit(MESSAGES["empty_domain"]))
+        .otherwise(pl.col("d_error")),
+    )
+
+
 @lru_cache(maxsize=1 << 16)
 def reference(value: str, allow_smtputf8: bool = True) -> tuple[str | None, str | None]:
     """email-validator's (message or None when valid, normalised form or None when invalid)."""
@@ -166,7 +266,7 @@ def normalised(values: pl.Series, error: pl.Series, allow_smtputf8: bool = True)
 def verdicts(values: pl.Series, allow_smtputf8: bool = True) -> pl.Series:
     """Error message per value (null when valid): the fast path decides the common shapes,
     email-validator the rest, once per distinct value."""
-    fast = fast_verdicts(values)
+    fast = fast_verdicts(values, allow_smtputf8)
     error = fast["error"].alias(values.name)
     idx = (~fast["decided"]).arg_true()
     if len(idx):
