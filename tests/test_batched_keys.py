@@ -72,3 +72,26 @@ def test_many_batches_agree_with_a_dict(monkeypatch, spill: int, buckets: int | 
         for e, n in zip(frame["email"], frame["_line"]):
             first.setdefault(e, n)
     assert len(index) == len(first)
+
+
+@pytest.mark.parametrize("spill", [1 << 30, 0])
+def test_composite_keys_across_spilled_batches_agree_with_a_dict(spill: int) -> None:
+    """Values that would run together when joined (`1:2` + `3` and `1` + `2:3`) stay apart."""
+    rng = random.Random(7)
+    index = KeyIndex(["a", "b"], spill_bytes=spill)
+    first: dict[tuple[str, str], int] = {}
+    line = 2
+    parts = ["1", "2:3", "1:2", "3", "", "é", "1:", ":"]
+    for _ in range(30):
+        rows = [(rng.choice(parts), rng.choice(parts)) for _ in range(rng.randrange(1, 12))]
+        frame = pl.DataFrame({"_line": list(range(line, line + len(rows))), "a": [r[0] for r in rows],
+                              "b": [r[1] for r in rows]}).unique(["a", "b"], keep="first", maintain_order=True)
+        line += len(rows)
+        expected = [first.get(r) for r in frame.select("a", "b").rows()]
+        got = index.first_lines(frame.select("a", "b")).to_list()
+        assert got == expected
+        new = frame.with_columns(first=pl.col("_line")).filter(pl.Series(got).is_null())
+        index.add(new.select("a", "b", "first"))
+        for r, n in zip(frame.select("a", "b").rows(), frame["_line"]):
+            first.setdefault(r, n)
+    assert len(index) == len(first)
