@@ -17,11 +17,11 @@ import polars as pl
 from . import api
 from .connectors.hub import BulkClient, JobStatus, flag, hub_of
 from .errors import HubError, InputError, JobFailedError, OutputError, PushTimeoutError
-from .issues import ISSUE_SCHEMA
+from .issues import COLUMNS, ISSUE_SCHEMA
 from .options import Options
 from .report import Report
 from .schema import Schema
-from .writer import delimiter_char
+from .writer import AtomicFile, delimiter_char
 
 Event = Callable[[str], None]
 RECORD_KEYS = ("record", "data", "fieldValues")
@@ -47,17 +47,16 @@ class PushReport(Report):
         """A push report read back from its JSON file (for --resume)."""
         p = Path(path)
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
+            data, issues = _read_report(p)
         except FileNotFoundError:
             raise InputError(f"{p}: no such report: give the --report file of an earlier push")
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
             raise InputError(f"{p}: not a readable JSON report ({type(exc).__name__}): give the --report file "
                              "of an earlier push")
         if not isinstance(data, dict) or not isinstance(data.get("push"), dict) or "parts" not in data["push"]:
             raise InputError(f"{p}: not a push report (no `push` section with parts): give the --report file "
                              "of an earlier push")
         rows = data.get("rows") or {}
-        issues = pl.DataFrame(data.get("issues") or [], schema=ISSUE_SCHEMA)
         return cls(file=data.get("file", ""), encoding=data.get("encoding", ""), delimiter=data.get("delimiter", ""),
                    object=data.get("object"), read=int(rows.get("read", 0)), clean=int(rows.get("clean", 0)),
                    rejected=int(rows.get("rejected", 0)), issues=issues, connector=data.get("connector"),
@@ -92,6 +91,96 @@ class PushReport(Report):
                      f"accepted, {p.get('failed', 0)} failed ({p.get('unmapped', 0)} not matched to a line), "
                      f"{p.get('unknown', 0)} outcome unknown, {p.get('not_sent', 0)} not sent")
         return "\n".join(lines)
+
+
+# -- the report on disk ------------------------------------------------------------------------
+
+MARKER = "\x00csvprep-issues\x00"
+ISSUES_KEY = b'\n  "issues": ['  # how `ReportFile` (indent 2) writes the last key
+
+
+def _read_report(path: Path) -> tuple[Any, pl.DataFrame]:
+    """A report's JSON without its issues, and its issues as a frame (polars reads them: a big
+    report is never a list of Python dicts)."""
+    import mmap
+
+    with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            raise ValueError("empty file")
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            at = mm.find(ISSUES_KEY)
+            end = mm.rfind(b"]")
+            if at < 0 or end < at:
+                data = json.loads(mm[:].decode("utf-8"))
+                issues = data.pop("issues", None) if isinstance(data, dict) else None
+                return data, pl.DataFrame(issues or [], schema=ISSUE_SCHEMA)
+            data = json.loads((mm[:at].rstrip().rstrip(b",") + b"\n}").decode("utf-8"))
+            body = mm[at + len(ISSUES_KEY) - 1:end + 1]
+    issues = pl.read_json(body, schema=ISSUE_SCHEMA) if body.strip() != b"[]" else pl.DataFrame(schema=ISSUE_SCHEMA)
+    return data, issues
+
+
+def _copy_range(src: Any, dst: Any, offset: int, count: int) -> None:
+    """Append bytes [offset, offset + count) of `src` to `dst` (in the kernel where it can)."""
+    dst.flush()
+    try:
+        while count > 0:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), count, offset)
+            if n <= 0:
+                break
+            offset, count = offset + n, count - n
+    except (AttributeError, OSError):
+        pass
+    src.seek(offset)
+    while count > 0:
+        chunk = src.read(min(count, 1 << 20))
+        if not chunk:
+            raise OSError(5, "the previous report ended early")
+        dst.write(chunk)
+        count -= len(chunk)
+    dst.flush()
+
+
+class ReportFile:
+    """The push report on disk, rewritten atomically at every save. Issues are only ever
+    appended, so the ones already on disk are copied from the previous file (by the kernel), not
+    serialised again: a big clean report costs one full write, not one per job status change."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.span: tuple[int, int] | None = None  # where the issue items are in the file written
+        self.count = 0  # how many issues that file holds
+        self.stamp: tuple[int, int, int] | None = None  # (inode, size, mtime) of that file
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def save(self, report: Report, slice_rows: int = 100_000) -> None:
+        head = {**report.to_dict(include_issues=False), "issues": MARKER}
+        before, after = json.dumps(head, indent=2, ensure_ascii=False).split(json.dumps(MARKER), 1)
+        start = before.encode("utf-8") + b"["
+        reuse = self.span is not None and report.issues.height >= self.count and self._stat() == self.stamp
+        f = AtomicFile(self.path)
+        with f.writing() as fh:
+            fh.write(start)
+            end, done = len(start), 0
+            if reuse and self.span is not None:
+                a, b = self.span
+                with self.path.open("rb") as old:
+                    _copy_range(old, fh, a, b - a)
+                end, done = end + b - a, self.count
+            rest = report.issues.slice(done).select(COLUMNS)
+            for at in range(0, rest.height, slice_rows):
+                chunk = (b"," if done or at else b"") + rest.slice(at, slice_rows).write_json().encode("utf-8")[1:-1]
+                fh.write(chunk)
+                end += len(chunk)
+            fh.write(b"]" + after.encode("utf-8"))
+        f.commit()
+        self.span, self.count, self.stamp = (len(start), end), report.issues.height, self._stat()
 
 
 # -- line ranges: the source lines of a part's records, "2-9,11-40" ------------------------------
@@ -324,6 +413,7 @@ class Pusher:
         self.report = report
         self.client = client
         self.report_path = report_path
+        self.file = ReportFile(report_path) if report_path else None
         self.on_event = on_event or (lambda _msg: None)
         self.sleep = sleep
 
@@ -341,8 +431,8 @@ class Pusher:
         self.p["unmapped"] = sum(x.get("unmapped", 0) for x in sent)
         self.p["unknown"] = self.p["uploaded"] - self.p["accepted"] - self.p["failed"]
         self.p["not_sent"] = sum(x["rows"] for x in parts if not x.get("job"))
-        if self.report_path:
-            api.write_report(self.report, self.report_path, "json")
+        if self.file:
+            self.file.save(self.report)
 
     def _job(self, part: dict[str, Any]) -> dict[str, Any]:
         return next(j for j in self.p["jobs"] if j["id"] == part["job"])

@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -34,9 +36,11 @@ def emu():
 
 
 @pytest.fixture
-def env(emu, monkeypatch):
-    """Credentials and base URL in the environment, as the CLI reads them; short retry waits."""
+def env(emu, monkeypatch, tmp_path):
+    """Credentials and base URL in the environment, as the CLI reads them; short retry waits;
+    push's temporary folders inside the test's own."""
     monkeypatch.setattr(hub, "BACKOFF", 0.01)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setenv("CSVPREP_USER_SECRET", USER)
     monkeypatch.setenv("CSVPREP_ELEMENT_TOKEN", ELEMENT)
     monkeypatch.setenv("CSVPREP_ORG_SECRET", "org-secret-9999")
@@ -613,3 +617,27 @@ def test_resume_of_something_that_is_not_a_push_report(runner, env, tmp_path):
     bad.write_text('{"ok": true}')
     assert_one_line_failure(runner.invoke(cli, ["push", "--resume", str(bad)]), "not a push report")
     assert_one_line_failure(runner.invoke(cli, ["push", "--resume", str(tmp_path / "none.json")]), "no such report")
+
+
+def test_report_file_copies_the_issues_already_written(tmp_path):
+    from csvprep.issues import ISSUE_SCHEMA
+    from csvprep.push import PushReport, ReportFile
+
+    issues = pl.DataFrame([{"line": i, "column": "c", "value": f"v{i}", "code": "x.y", "severity": "error",
+                            "message": 'say "hi"\n', "fixed": None} for i in range(2, 250)], schema=ISSUE_SCHEMA)
+    rep = PushReport(file="in.csv", encoding="utf-8", delimiter=",", object="contact", read=248, rejected=248,
+                     issues=issues, push={"hub": "marketing", "object": "contact", "jobs": [], "parts": []})
+    path = tmp_path / "push.json"
+    f = ReportFile(path)
+    f.save(rep, slice_rows=100)
+    first = json.loads(path.read_text())
+    rep.push["jobs"].append({"id": "1", "part": 1, "status": "RUNNING", "records": None, "failed": None,
+                             "error": None})
+    f.save(rep, slice_rows=100)  # the issues come from the previous file
+    assert json.loads(path.read_text())["issues"] == first["issues"]
+    more = issues.head(3).with_columns(code=pl.lit("target.rejected"))
+    rep.issues = pl.concat([rep.issues, more])
+    f.save(rep, slice_rows=100)
+    loaded = PushReport.load(path)
+    assert loaded.issues.equals(rep.issues) and loaded.push["jobs"][0]["status"] == "RUNNING"
+    assert json.loads(path.read_text()) == json.loads(rep.to_json())  # the same as a full write
