@@ -61,8 +61,13 @@ class Run:
         if schema is not None:
             preload_pandera()
         self.options = options
+        # without a header, a schema's fields name the columns in order (unless `columns` do)
+        positional = options.no_header and not options.columns and schema is not None
+        columns = [f.name for f in schema.fields] if positional and schema else options.columns
         self.reader = CsvReader(source, encoding=options.encoding, delimiter=options.delimiter,
-                                chunk_bytes=options.chunk_bytes)
+                                chunk_bytes=options.chunk_bytes, header=not options.no_header,
+                                columns=list(columns) if columns else None, positional=positional,
+                                skip_lines=options.skip_lines)
         info = self.reader.info
         self.validator = Validator(schema, info.header, info.header_line, options)
         self.report = Report(

@@ -1,6 +1,7 @@
 """Run options: one `Options` value that the CLI builds once and the library takes."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -18,7 +19,10 @@ class Options:
     """How to read the input, override type options and write the outputs.
 
     Reading: `encoding`, `delimiter` (detected when None), `chunk_bytes`, `progress` (called
-    with bytes done and the total). Types: `region`, `phone_format` (override the schema),
+    with bytes done and the total); `no_header` (the first row is data), `columns` (names for
+    the columns: with `no_header` instead of column_1..N, else instead of the header's),
+    `skip_lines` (lines before the header not read at all), `null_values` (cells equal to one
+    of them count as empty), `seen` (earlier clean files whose keys count as seen). Types: `region`, `phone_format` (override the schema),
     `escape_formulas`. Clean file: `output_format`, `out_delimiter`, `line_ending`,
     `max_rows`, `max_bytes` (defaults from the schema's `output:`). HTML report: `report_rows`
     N keeps the cells as read of the first N lines of each issue code (`Report.rows`). Connectors that build their
@@ -39,8 +43,27 @@ class Options:
     max_bytes: int | str | None = None
     connector_options: dict[str, Any] | None = None
     report_rows: int | None = None
+    no_header: bool = False
+    columns: tuple[str, ...] | None = None
+    skip_lines: int = 0
+    null_values: tuple[str, ...] = ()
+    seen: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.columns, str):  # "a,b,c"
+            object.__setattr__(self, "columns", tuple(c.strip() for c in self.columns.split(",")))
+        if self.columns is not None:
+            object.__setattr__(self, "columns", tuple(self.columns))
+            if not self.columns or any(not c for c in self.columns):
+                raise SettingsError(f"columns must be non-empty names, e.g. a,b,c, not {self.columns!r}")
+        if isinstance(self.null_values, str):
+            object.__setattr__(self, "null_values", (self.null_values,))
+        object.__setattr__(self, "null_values", tuple(self.null_values))
+        if isinstance(self.seen, (str, os.PathLike)):
+            object.__setattr__(self, "seen", (self.seen,))
+        object.__setattr__(self, "seen", tuple(str(p) for p in self.seen))
+        if not isinstance(self.skip_lines, int) or self.skip_lines < 0:
+            raise SettingsError(f"skip_lines must be a whole number of at least 0, not {self.skip_lines!r}")
         if self.phone_format is not None:
             if str(self.phone_format).upper() not in PHONE_FORMATS:
                 raise SettingsError(f"unknown phone format {self.phone_format!r}: use one of {', '.join(PHONE_FORMATS)}")

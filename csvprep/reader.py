@@ -5,7 +5,11 @@ import codecs
 import csv
 import io
 import os
+import re
+import shutil
 import stat
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +21,7 @@ import polars as pl
 from .errors import EncodingError, InputError
 from .issues import LINE, RAW, REASONS, issue, issues_at
 from .options import CHUNK_BYTES
-from .sniff import SAMPLE_BYTES, Dialect, Encoding, detect_dialect, detect_encoding
+from .sniff import CONFIDENT, DELIMITERS, SAMPLE_BYTES, Dialect, Encoding, detect_encoding, guess_dialect
 
 Source = Union[str, os.PathLike, IO[bytes], IO[str], bytes, pl.DataFrame]
 BAD_SCHEMA = {LINE: pl.Int64, RAW: pl.String, "code": pl.String, "message": pl.String}
@@ -25,6 +29,14 @@ RESERVED = {LINE, RAW, REASONS}  # columns csvprep adds to its own frames and re
 PREAMBLE_SCAN_LINES = 200  # lines of the sample looked at to find a title row or notes
 PREAMBLE_MAX_ROWS = 30  # at most this many rows above the header are skipped as a preamble
 HEAD_CHARS = 1 << 16  # the start of the file read line by line, for the header and title rows
+STDIN = "-"  # as a source: standard input (spooled to a temporary file when it is not seekable)
+TRAIL = "\x00trail"  # the unnamed empty column after a trailing delimiter, while reading
+TRAIL_ROWS = 2  # rows that must all end in an empty cell past the header for a trailing delimiter
+REJECTS = (LINE, REASONS, RAW)  # a rejects file's own columns: first, second and last
+# header cells that look like data: emails, phone numbers, numbers (not years, which head columns)
+_DATA_LIKE = re.compile(r"""^(?:[^@\s]+@[^@\s]+\.[^@\s]+
+    |\+?\(?\d[\d\s().-]{5,}\d
+    |[-+]?(?!(?:19|20)\d\d$)\d[\d,]*(?:\.\d+)?)$""", re.VERBOSE)
 
 
 @dataclass
@@ -35,9 +47,11 @@ class ReadInfo:
     encoding: Encoding
     dialect: Dialect
     header: list[str]
-    header_line: int
+    header_line: int  # 0: the file has no header line
     size: int | None
     issues: list[dict[str, Any]] = field(default_factory=list)
+    rerun: bool = False  # the source is a rejects file given back (its `_line`s are the original lines)
+    trailing: bool = False  # every row ends in a delimiter: the empty cell after it is no column
 
 
 @dataclass
@@ -81,6 +95,38 @@ def _open_path(path: Path) -> IO[bytes]:
         return open(path, "rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot open it ({exc.strerror}): check its permissions")
+
+
+def _seekable(fh: Any) -> bool:
+    try:
+        return bool(fh.seekable()) and fh.tell() >= 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _spool(fh: Any) -> IO[bytes]:
+    """A stream that cannot seek (a pipe) copied to an anonymous temporary file: the sample and
+    the chunks are read from there."""
+    tmp = tempfile.TemporaryFile(prefix="csvprep-stdin-")
+    try:
+        shutil.copyfileobj(fh, tmp, 1 << 20)
+    except OSError as exc:
+        tmp.close()
+        raise InputError(f"cannot read the input stream ({exc.strerror})")
+    tmp.seek(0)
+    return tmp
+
+
+def _split_raw(raw: str, dialect: Dialect) -> tuple[list[str], str | None]:
+    """The cells of one record's raw text, or a code when it is not one whole record."""
+    try:
+        records = list(csv.reader(io.StringIO(raw), delimiter=dialect.delimiter, quotechar=dialect.quotechar or '"',
+                                  strict=True))
+    except csv.Error:
+        return [], "row.unterminated_quote"
+    if len(records) != 1:
+        return [], "row.unterminated_quote" if records else "row.blank"
+    return records[0], None
 
 
 def dedupe_header(raw: list[str], line: int) -> tuple[list[str], list[dict[str, Any]]]:
@@ -136,16 +182,42 @@ class CsvReader:
 
     utf8_bytes = True  # False: UTF-8 is decoded chunk by chunk like other encodings (tests compare)
     _start_line = 1  # the line of the first byte read (a span starts later)
+    # reading state that `span` readers share with the defaults (see __init__)
+    _fh: IO[bytes] | None = None
+    _start = 0
+    _last_line = 0
+    _raw_dialect: Dialect | None = None
+    _renumbered = False
+    skip_lines = 0
+    has_header = True
 
     def __init__(self, source: Source, encoding: str | None = None, delimiter: str | None = None,
-                 chunk_bytes: int = CHUNK_BYTES, name: str | None = None, native: bool = True) -> None:
+                 chunk_bytes: int = CHUNK_BYTES, name: str | None = None, native: bool = True, *,
+                 header: bool = True, columns: list[str] | None = None, positional: bool = False,
+                 skip_lines: int = 0) -> None:
+        """`header=False`: the first row is data, its columns are named by `columns` (else
+        column_1..N); `columns` with a header renames its cells. `positional`: `columns` name the
+        first columns only (a schema's fields, in order); the rest are column_N. `skip_lines`:
+        physical lines before the header (or the first row) that are not read at all."""
         self.chunk_bytes = chunk_bytes
         self.native = native  # read regular chunks with polars' reader (False: always line by line)
         self.native_rows = 0  # rows that polars' reader read (the rest went line by line)
+        self.has_header = header
+        self.columns = list(columns) if columns else None
+        self.positional = positional
+        self.skip_lines = skip_lines
         self._frame: pl.DataFrame | None = None
         self._path: Path | None = None
         self._data: bytes | None = None
         self._text: str | None = None
+        self._fh = None  # a seekable binary stream (standard input, or its spooled copy)
+        self._start = 0  # where the data starts in `_fh`
+        self._names: list[str] = []  # the cells a record is read into (the header, or a rejects file's)
+        self._last_line = 0  # rerun: the last original line given so far
+        self._raw_dialect = None  # rerun: the original file's dialect, read from `_raw`
+        self._renumbered = False
+        if isinstance(source, str) and source == STDIN:
+            source, name = sys.stdin.buffer, name or "<stdin>"
         if isinstance(source, pl.DataFrame):
             refuse_nested(source)
             self._frame = source
@@ -164,13 +236,15 @@ class CsvReader:
             self._text = source.read()
             sample, size, label = b"", len(self._text), name or getattr(source, "name", "<text>")
         elif hasattr(source, "read"):
-            data = source.read()
-            if isinstance(data, str):
-                self._text = data
-                sample, size = b"", len(data)
+            fh = source if _seekable(source) else _spool(source)
+            self._start = fh.tell()
+            first = fh.read(SAMPLE_BYTES)
+            if isinstance(first, str):
+                self._text = first + fh.read()  # type: ignore[operator]
+                sample, size = b"", len(self._text)
             else:
-                self._data = bytes(data)
-                sample, size = self._data[:SAMPLE_BYTES], len(self._data)
+                self._fh, sample = fh, first
+                size = fh.seek(0, io.SEEK_END) - self._start
             label = name or str(getattr(source, "name", "<stream>"))
         else:
             raise InputError(f"cannot read a {type(source).__name__}: give a path, a file object or a polars DataFrame")
@@ -191,10 +265,26 @@ class CsvReader:
         text_sample = text_sample.replace("\r\n", "\n").replace("\r", "\n")
         if not text_sample.strip():
             raise InputError(f"{label}: the file is empty: there is no header row")
-        dialect = detect_dialect(text_sample, delimiter)
-        self.info = ReadInfo(label, enc, dialect, [], 0, size)
+        if skip_lines:  # the skipped lines say nothing about the dialect or the header
+            text_sample = "\n".join(text_sample.split("\n")[skip_lines:])
+        guess = guess_dialect(text_sample, delimiter)
+        self.info = ReadInfo(label, enc, guess.dialect, [], 0, size)
+        if enc.source == "chardet" and (enc.confidence or 0.0) < CONFIDENT:
+            self.info.issues.append(issue(
+                None, None, enc.name, "encoding.guessed", "warning",
+                f"the encoding {enc.name} is a guess (confidence {enc.confidence or 0.0:.2f}): if letters look wrong, "
+                "give --encoding (e.g. cp1252, latin-1, utf-8)"))
+        if guess.weak:
+            shown = ", ".join(f"{d!r} ({score:g})" for d, score in guess.candidates)
+            self.info.issues.append(issue(
+                None, None, guess.dialect.delimiter, "dialect.guessed", "warning",
+                f"the delimiter is a guess: {guess.weak}; candidates by score: {shown}; "
+                "give --delimiter if it is wrong"))
         whole = self._text is not None or (size or 0) <= SAMPLE_BYTES
-        self._header_at = self._find_header_line(text_sample, whole)
+        self._header_at = 0
+        if header:
+            found = self._find_header_line(text_sample, whole)
+            self._header_at = found + skip_lines if found else 0
         self._blank_before = 0  # blank lines before the header in earlier chunks
         self._batches = self._read_records()
         self._first = next(self._batches, None)
@@ -210,7 +300,10 @@ class CsvReader:
         self._frame, self._path, self._data, self._text = None, None, bytes(data), None
         self.name = info.name
         self.encoding = Encoding(encoding.name, encoding.source, encoding.confidence, 0)  # no BOM here
-        self.info = ReadInfo(info.name, self.encoding, info.dialect, list(info.header), info.header_line, len(data))
+        self.info = ReadInfo(info.name, self.encoding, info.dialect, list(info.header), info.header_line, len(data),
+                             rerun=info.rerun, trailing=info.trailing)
+        self._names = self._read_names()
+        self.native = self.native and not info.rerun
         self._start_line = first_line
         self._header_at, self._blank_before = 0, 0
         self._batches = self._read_records()
@@ -257,6 +350,13 @@ class CsvReader:
             data = self._data[self.encoding.bom:]
             for start in range(0, len(data), self.chunk_bytes):
                 yield data[start: start + self.chunk_bytes], min(len(data), start + self.chunk_bytes)
+            return
+        if self._fh is not None:
+            self._fh.seek(self._start + self.encoding.bom)
+            done = self.encoding.bom
+            while chunk := self._fh.read(self.chunk_bytes):
+                done += len(chunk)
+                yield chunk, done
             return
         assert self._path is not None
         with _open_path(self._path) as fh:
@@ -482,9 +582,9 @@ class CsvReader:
         q, delim = d.quotechar, d.delimiter
         if final and data and not data.endswith(b"\n"):
             data += b"\n"
-        header = self.info.header
+        header = self.info.header + [TRAIL] if self.info.trailing else self.info.header
         if not data:
-            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(header, pl.String)}), 0, 0
+            return pl.DataFrame(schema={LINE: pl.Int64, **dict.fromkeys(self.info.header, pl.String)}), 0, 0
         if data.startswith(codecs.BOM_UTF8):  # polars would drop a BOM there
             return None
         # the physical lines, read by polars (CRLF ends a line too), checked as text
@@ -529,6 +629,10 @@ class CsvReader:
             return None
         if frame.height != records.len() or self._short_or_blank(frame, records, quotes):
             return None
+        if self.info.trailing:  # every record ended in a delimiter, with nothing after it
+            if (frame[TRAIL] != "").any():
+                return None
+            frame = frame.drop(TRAIL)
         if starts is None:
             frame = frame.with_row_index(LINE, offset=first_line).with_columns(pl.col(LINE).cast(pl.Int64))
         else:
@@ -639,6 +743,8 @@ class CsvReader:
             raise InputError(f"{self.name}: the file has no header row")
 
     def _take_header(self, records: pl.DataFrame) -> pl.DataFrame | None:
+        if self.skip_lines:  # not read at all (--skip-lines)
+            records = records.filter(pl.col(LINE) > self.skip_lines)
         blank = records["fields"].list.eval(pl.element().str.strip_chars() == "").list.all()
         blank = blank.fill_null(False)  # no fields: a quote never closed, not a blank line
         above = (records[LINE] < self._header_at) if self._header_at else pl.repeat(False, records.height, eager=True)
@@ -654,22 +760,95 @@ class CsvReader:
         first = int(non_blank[0])
         blank_before = self._blank_before + int(blank.head(first).sum())
         row = records.row(first, named=True)
-        if row["fields"] is None:  # unterminated quote in the header itself
+        if self.has_header and row["fields"] is None:  # unterminated quote in the header itself
             raise InputError(f"{self.name}: the header row (line {row[LINE]}) has a quote that is never "
                              f"closed with the delimiter {self.info.dialect.delimiter!r}: check that line, "
                              "or try --delimiter")
-        raw_header = list(row["fields"])
-        header, header_issues = dedupe_header(raw_header, row[LINE])
+        rows = records.slice(first + 1 if self.has_header else first)
+        filled = rows.filter(pl.col("fields").is_not_null() & ~blank.slice(first + 1 if self.has_header else first))
+        if self.has_header:
+            raw = list(row["fields"])
+            if len(raw) > 1 and not raw[-1].strip() and filled.height >= TRAIL_ROWS and bool(
+                    ((filled["fields"].list.len() == len(raw)) & (filled["fields"].list.last() == "")).all()):
+                raw.pop()  # the header ends in the delimiter too: no column without a name
+            header, header_issues, width = self._header_names(raw, row[LINE], row[RAW])
+            line: int | None = row[LINE]
+        else:
+            header, header_issues, width = self._no_header_names(filled)
+            line = None
+        # every data row one empty cell longer than the header: a trailing delimiter, not data
+        if width and filled.height >= TRAIL_ROWS and not self.info.rerun:
+            n = filled["fields"].list.len()
+            if bool(((n == width + 1) & (filled["fields"].list.last() == "")).all()):
+                self.info.trailing = True
+                header_issues.append(issue(
+                    None, None, None, "row.trailing_delimiter", "warning",
+                    f"every row ends with the delimiter {self.info.dialect.delimiter!r} after its last cell; "
+                    "the empty cell after it is read as an unnamed empty column and left out"))
         if blank_before:
-            header_issues.insert(0, issue(row[LINE], None, None, "header.blank_lines_skipped", "warning",
-                                           f"{blank_before} blank line(s) before the header were skipped"))
-        self.info.header, self.info.header_line = header, row[LINE]
+            where = "the header" if self.has_header else "the first row"
+            header_issues.insert(0, issue(line, None, None, "header.blank_lines_skipped", "warning",
+                                           f"{blank_before} blank line(s) before {where} were skipped"))
+        self.info.header, self.info.header_line = header, line or 0
+        self._names = self._read_names()
+        if self.info.rerun:
+            self.native = False  # rows are rebuilt from `_raw` and renumbered: the line path does it
         self.info.issues.extend(header_issues)
-        return records.slice(first + 1)
+        return rows
+
+    def _read_names(self) -> list[str]:
+        """The cells a record is read into: the header, or a rejects file's own columns around it."""
+        header = self.info.header
+        return [f"\x00{c}" for c in REJECTS[:2]] + header + [f"\x00{RAW}"] if self.info.rerun else list(header)
+
+    def _header_names(self, raw: list[str], line: int, text: str | None) -> tuple[list[str], list[dict[str, Any]], int]:
+        """(names, issues, cells per row) from the header record: a rejects file given back
+        keeps its `_line`, `_reasons` and `_raw` aside; `columns` rename the cells."""
+        plain = [" ".join(c.split()) for c in raw]
+        if len(plain) >= 3 and (plain[0], plain[1], plain[-1]) == REJECTS:
+            self.info.rerun = True
+            header, found = dedupe_header(raw[2:-1], line)
+            return header, found, len(raw)
+        if self.columns:
+            if len(self.columns) != len(raw) and not self.positional:
+                raise InputError(f"{self.name}: --columns names {len(self.columns)} column(s) but the header "
+                                 f"(line {line}) has {len(raw)}: give one name per column")
+            names = self.columns[:len(raw)] + [f"column_{i}" for i in range(len(self.columns) + 1, len(raw) + 1)]
+            header, found = dedupe_header(names, line)
+            return header, found, len(raw)
+        header, found = dedupe_header(raw, line)
+        cells = [c.strip() for c in raw if c.strip()]
+        like = [c for c in cells if _DATA_LIKE.match(c)]
+        if cells and 2 * len(like) > len(cells):
+            found.insert(0, issue(
+                line, None, (text or "")[:200], "header.looks_like_data", "warning",
+                f"the header (line {line}) looks like data ({like[0]!r}): if the file has no header row, "
+                "give --no-header (-H); its first row is read as column names here"))
+        return header, found, len(raw)
+
+    def _no_header_names(self, rows: pl.DataFrame) -> tuple[list[str], list[dict[str, Any]], int]:
+        """(names, issues, cells per row) without a header: `columns`, else column_1..N for the
+        most common number of cells; with `positional`, `columns` name the first N only."""
+        counts = rows["fields"].list.len().value_counts(sort=True) if rows.height else None
+        width = int(counts[0, 0]) if counts is not None else len(self.columns or []) or 1
+        if self.columns and not self.positional:
+            width = len(self.columns)
+            names = list(self.columns)
+        else:
+            if rows.height >= TRAIL_ROWS and width > 1 and bool(((rows["fields"].list.len() == width)
+                                                   & (rows["fields"].list.last() == "")).all()):
+                width -= 1  # a trailing delimiter (said by the caller)
+            given = (self.columns or [])[:width]
+            names = given + [f"column_{i}" for i in range(len(given) + 1, width + 1)]
+        header, found = dedupe_header(names, None)
+        return header, found, width
 
     def _to_batch(self, records: pl.DataFrame, done: int) -> Batch:
-        width = len(self.info.header)
+        width = len(self._names)
         n = pl.col("fields").list.len()
+        if self.info.trailing:  # the empty cell after a trailing delimiter is no cell
+            records = records.with_columns(fields=pl.when((n == width + 1) & (pl.col("fields").list.last() == ""))
+                                           .then(pl.col("fields").list.head(width)).otherwise(pl.col("fields")))
         blank = pl.col("fields").list.eval(pl.element().str.strip_chars() == "").list.all()
         d = self.info.dialect
         if not d.escapechar and records.height:
@@ -689,7 +868,7 @@ class CsvReader:
         )
         good = records.filter(pl.col("code").is_null())
         rows = good.select(
-            LINE, *[pl.col("fields").list.get(i).alias(name) for i, name in enumerate(self.info.header)]
+            LINE, *[pl.col("fields").list.get(i).alias(name) for i, name in enumerate(self._names)]
         )
         bad = records.filter(pl.col("code").is_not_null()).select(
             LINE, RAW, "code",
@@ -698,7 +877,74 @@ class CsvReader:
             .then(pl.lit("a quoted cell opened on this line is never closed"))
             .otherwise(pl.format("the row has {} cells but the header has " + str(width), n)),
         )
-        return Batch(rows, bad.cast(BAD_SCHEMA), done, self._stray_quotes(good))
+        batch = Batch(rows, bad.cast(BAD_SCHEMA), done, self._stray_quotes(good))
+        return self._rerun(batch) if self.info.rerun else batch
+
+    # -- a rejects file given back -----------------------------------------------------------
+    def _rerun(self, batch: Batch) -> Batch:
+        """A rejects file's batch as the original file's: the data columns only, a row whose
+        cells are all empty read from its `_raw` text (in the original dialect), and the
+        original line numbers from `_line` when they run in order."""
+        header, (line_col, _, raw_col) = self.info.header, (f"\x00{c}" for c in REJECTS)
+        rows = batch.rows
+        empty = pl.all_horizontal([pl.col(h).fill_null("") == "" for h in header]) if header else pl.lit(True)
+        use_raw = rows.select(empty & (pl.col(raw_col).fill_null("") != "")).to_series()
+        from_raw = rows.filter(use_raw)
+        fixed_rows: list[tuple[Any, ...]] = []
+        still_bad: list[dict[str, Any]] = []
+        if from_raw.height:
+            dialect = self._original_dialect(from_raw[raw_col].to_list())
+            for line, orig, raw in from_raw.select(LINE, line_col, raw_col).iter_rows():
+                cells, code = _split_raw(raw, dialect)
+                if code is None and len(cells) == len(header):
+                    fixed_rows.append((line, orig, *cells))
+                    continue
+                if code is None:
+                    code = "row.missing_cells" if len(cells) < len(header) else "row.extra_cells"
+                    message = f"the row has {len(cells)} cells but the header has {len(header)}"
+                else:
+                    message = "a quoted cell opened on this line is never closed"
+                still_bad.append({LINE: line, line_col: orig, RAW: raw, "code": code, "message": message})
+        kept = rows.filter(~use_raw).select(LINE, line_col, *header)
+        if fixed_rows:
+            kept = pl.concat([kept, pl.DataFrame(fixed_rows, schema=kept.schema, orient="row")]).sort(LINE)
+        redone = pl.DataFrame(still_bad, schema={LINE: pl.Int64, line_col: pl.String, **BAD_SCHEMA})
+        # the original lines: `_line` of every row, in increasing order (else this file's lines)
+        lines = pl.concat([kept.select(LINE, line_col), redone.select(LINE, line_col)]).sort(LINE)
+        orig = lines[line_col].str.strip_chars().cast(pl.Int64, strict=False)
+        usable = (batch.bad.height == 0 and orig.null_count() == 0
+                  and (orig.len() == 0 or (int(orig[0]) > self._last_line and bool((orig.diff().drop_nulls() > 0).all()))))
+        warnings = [batch.warnings] if batch.warnings is not None else []
+        bad = pl.concat([batch.bad, redone.select(list(BAD_SCHEMA))]).sort(LINE)
+        kept = kept.drop(line_col)
+        if usable and orig.len():
+            self._last_line = int(orig[-1])
+            mapping = pl.DataFrame({LINE: lines[LINE], "_orig": orig})
+            def renumber(frame: pl.DataFrame, col: str = LINE) -> pl.DataFrame:
+                return frame.join(mapping.rename({LINE: col}), on=col, how="left").with_columns(
+                    pl.col("_orig").alias(col)).drop("_orig").select(frame.columns)
+            kept, bad = renumber(kept), renumber(bad)
+            warnings = [renumber(w, "line") for w in warnings]
+        elif not usable and not self._renumbered:
+            self._renumbered = True
+            warnings.append(issues_at(pl.Series([None], dtype=pl.Int64), None, None, "rerun.renumbered", "warning",
+                                      "the _line column of this rejects file is not in increasing order "
+                                      "(or not numbers): lines here are the lines of this file"))
+        return Batch(kept, bad, batch.bytes_done, pl.concat(warnings) if warnings else None)
+
+    def _original_dialect(self, raws: list[str]) -> Dialect:
+        """The dialect of the file the `_raw` texts came from: the delimiter that splits most of
+        them into the header's cells (they were fixed), else the one most of them hold."""
+        if self._raw_dialect is None:
+            width = len(self.info.header)
+
+            def fits(d: str) -> tuple[int, int]:
+                splits = [_split_raw(r, Dialect(d)) for r in raws]
+                return sum(c is None and len(cells) == width for cells, c in splits), sum(d in r for r in raws)
+
+            best = max(DELIMITERS, key=lambda d: (*fits(d), -DELIMITERS.index(d)))
+            self._raw_dialect = Dialect(best if any(fits(best)) else ",")
+        return self._raw_dialect
 
     def _stray_quotes(self, good: pl.DataFrame) -> pl.DataFrame | None:
         """Warnings for rows read with an unpaired quote character in them (`"3" "`, `5'11"`)."""

@@ -20,6 +20,8 @@ DIALECT_SAMPLE_LINES = 200
 DELIMITERS = (",", "\t", ";", "|", "^", "`", ":")
 QUOTES = ('"', "'", "|")
 ESCAPE_MARGIN = 1.1  # a backslash-escape dialect must score this much better than the plain one
+WEAK_MARGIN = 0.9  # a runner-up delimiter scoring this share of the best makes the guess weak
+CONFIDENT = 0.5  # an encoding guessed with less confidence is said in the report (encoding.guessed)
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -64,6 +66,16 @@ class Dialect:
     delimiter: str
     quotechar: str | None = '"'
     escapechar: str | None = None
+
+
+@dataclass(frozen=True)
+class DialectGuess:
+    """A detected dialect, the delimiters it was chosen among (best first, with their scores)
+    and why the choice is weak (None when it is not)."""
+
+    dialect: Dialect
+    candidates: tuple[tuple[str, float], ...] = ()
+    weak: str | None = None
 
 
 def check_binary(sample: bytes) -> None:
@@ -130,7 +142,7 @@ def detect_encoding(sample: bytes, given: str | None = None) -> Encoding:
     guess = chardet.detect(sample, prefer_superset=True)
     name = (guess.get("encoding") or "cp1252").lower()
     confidence = float(guess.get("confidence") or 0.0)
-    if name in _WESTERN and confidence < 0.5:
+    if confidence < CONFIDENT and (name in _WESTERN or _looks_western(sample)):
         name = "cp1252"
     try:
         name = codecs.lookup(name).name
@@ -142,6 +154,18 @@ def detect_encoding(sample: bytes, given: str | None = None) -> Encoding:
         except UnicodeDecodeError:
             name = "latin-1"
     return Encoding(name, "chardet", round(confidence, 3))
+
+
+def _looks_western(sample: bytes) -> bool:
+    """Whether the non-ASCII bytes of a single-byte text read as accented Latin letters inside
+    ASCII words (Béjaïa, Zürich), as in cp1252; Greek or Cyrillic words are runs of such bytes."""
+    high = re.compile(rb"[\x80-\xff]")
+    found = [m.start() for m in high.finditer(sample[:65536])]
+    if not found:
+        return False
+    ascii_letter = re.compile(rb"[A-Za-z]")
+    near = sum(1 for i in found if (i and ascii_letter.match(sample, i - 1)) or ascii_letter.match(sample, i + 1))
+    return near >= 0.6 * len(found)
 
 
 _TYPE_PATTERNS = re.compile(
@@ -201,23 +225,66 @@ def _splits_most_rows(lines: list[str], delimiter: str) -> bool:
     return 2 * sum(len(r) > 1 for r in rows) > len(rows)
 
 
+def _header_rule(lines: list[str], delimiter: str) -> bool:
+    """Whether `delimiter` may be the file's delimiter although the first line (the header, or
+    a title above it) does not split on it: only when the evidence is overwhelming, i.e. the
+    lines after it split alike into three or more cells (a table under a title row)."""
+    rows = _parse_sample(lines, Dialect(delimiter))
+    if not rows or len(rows[0]) > 1:
+        return True
+    rest = rows[1:]
+    if not rest:
+        return False
+    width, n = Counter(len(r) for r in rest).most_common(1)[0]
+    return width >= 3 and n >= 0.9 * len(rest)
+
+
 def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
     """Pick the delimiter and quote character that make the sample most consistent."""
+    return guess_dialect(text, delimiter).dialect
+
+
+def guess_dialect(text: str, delimiter: str | None = None) -> DialectGuess:
+    """`detect_dialect` with the delimiters it chose among and whether the choice is weak: a
+    runner-up scoring nearly as well, or a delimiter set aside because the header lacks it."""
     lines = [ln for ln in text.splitlines()[:DIALECT_SAMPLE_LINES] if ln.strip()]
+    dropped: list[str] = []
     if delimiter is not None:
         delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
         if len(delimiter) != 1:
             raise InputError(f"--delimiter must be one character, got {delimiter!r}")
-        delims = (delimiter,)
+        delims: tuple[str, ...] = (delimiter,)
     else:
         counts = {d: sum(ln.count(d) for ln in lines) for d in DELIMITERS}
         # A delimiter separates the cells of most lines; one found in only a few lines (outside
         # quotes) is text in a single-column file, e.g. "me@[IPv6:::1]" in a list of addresses.
         delims = tuple(d for d in DELIMITERS if counts[d] and _splits_most_rows(lines, d))
+        # nor is one the header line lacks (`https://a.com:8080` under `Website`), unless the rows
+        # under it leave no doubt
+        dropped = [d for d in delims if not _header_rule(lines, d)]
+        delims = tuple(d for d in delims if d not in dropped)
         if not delims:  # one column: any delimiter that does not occur, else the rarest
             delims = (min(DELIMITERS, key=lambda d: (counts[d], DELIMITERS.index(d))),)
+    best, best_score, scores = _best_dialect(lines, delims)
+    # set aside, a delimiter matters only when it would have won
+    lost = _best_dialect(lines, tuple(dropped))[2] if dropped else {}
+    beaten = [d for d, v in lost.items() if v > best_score]
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    weak = None
+    if beaten:
+        weak = ("the first line has no " + " or ".join(repr(d) for d in beaten)
+                + ", so it was not taken as the delimiter")
+    elif delimiter is None and len(ranked) > 1 and ranked[1][1] >= WEAK_MARGIN * ranked[0][1] > 0:
+        weak = f"{ranked[1][0]!r} fits the sample nearly as well"
+    ranked += sorted(((d, lost[d]) for d in beaten), key=lambda kv: -kv[1])
+    return DialectGuess(best, tuple((d, round(v, 3)) for d, v in ranked), weak)
+
+
+def _best_dialect(lines: list[str], delims: tuple[str, ...]) -> tuple[Dialect, float, dict[str, float]]:
+    """The best-scoring dialect over `delims`, its score and the best score of each delimiter."""
     sample_text = "\n".join(lines)
-    best, best_score = Dialect(delims[0]), -1.0
+    best, best_score = Dialect(delims[0] if delims else ","), -1.0
+    scores: dict[str, float] = {}
     for d in delims:
         # '"' is always a candidate (and wins ties); another quote character only when some
         # field is wholly wrapped in it, e.g. |a, b| -- a lone '|' or "'" in a cell is not a quote.
@@ -238,6 +305,7 @@ def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
                 default = _consistency(lines, plain)
             elif _consistency(lines, plain) <= default + 1e-9:  # another quote must make rows more alike
                 continue
+            scores[d] = max(scores.get(d, 0.0), score)
             if score > best_score + 1e-9:
                 best, best_score = plain, score
             if escaped:
@@ -246,4 +314,5 @@ def detect_dialect(text: str, delimiter: str | None = None) -> Dialect:
                 if (esc_score > max(best_score, score * ESCAPE_MARGIN) + 1e-9
                         and _consistency(lines, with_escape) > _consistency(lines, plain) + 1e-9):
                     best, best_score = with_escape, esc_score
-    return best
+                    scores[d] = max(scores[d], esc_score)
+    return best, best_score, scores

@@ -143,11 +143,12 @@ def test_dataframe_and_file_object_sources(sample_contact):
 
 
 def test_a_header_whose_quote_never_closes_is_named_not_called_blank() -> None:
-    """A header record with a quote that never closes (here with ':' guessed as the delimiter)
-    is reported as such, with its line and what to try; it is not 'only blank lines'."""
+    """A header record with a quote that never closes (here with ':' as the delimiter) is reported
+    as such, with its line and what to try; it is not 'only blank lines'. (':' is no longer
+    guessed here: the first line has none.)"""
     with pytest.raises(InputError, match=r"header row \(line 3\) has a quote that is never closed with the "
                                          r"delimiter ':'.*--delimiter"):
-        csvprep.check(b'0\n::,"\n0:"\n""\n')
+        csvprep.check(b'0\n::,"\n0:"\n""\n', delimiter=":")
     report = csvprep.check(b'0\n::,"\n0:"\n""\n', delimiter=",")  # the delimiter given: it reads
     assert report.read == 2 and report.read == report.clean + report.rejected
 
