@@ -20,7 +20,7 @@ from .reader import CsvReader, Source
 from .report import Report
 from .schema import Schema, load_schema
 from .validate import Prepared, Processed, Validator, preload_pandera
-from .writer import AtomicFile, CsvSink, Sink, open_sink
+from .writer import STDOUT, AtomicFile, CsvSink, Sink, is_stream, open_sink
 
 __all__ = ["Options", "Progress", "Result", "check", "clean", "clean_file", "default_rejects_path", "resolve_schema",
            "write_report"]
@@ -70,6 +70,8 @@ class Run:
                                 skip_lines=options.skip_lines)
         info = self.reader.info
         self.validator = Validator(schema, info.header, info.header_line, options)
+        for path in options.seen:  # keys of earlier clean files count as seen
+            self.validator.remember(path)
         self.report = Report(
             file=info.name, encoding=info.encoding.name, delimiter=info.dialect.delimiter,
             object=schema.object if schema else None, connector=schema.connector if schema else None,
@@ -192,16 +194,21 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
     """
     opts = Options.build(options, **settings)
     out = Path(output)
+    if rejects is None and str(output) == STDOUT:
+        raise OutputError("-o - writes the clean rows to standard output: give --rejects PATH for the rejected rows")
     rej = Path(rejects) if rejects else default_rejects_path(out)
-    src = Path(source)
     report_paths = [report_path] if isinstance(report_path, (str, os.PathLike)) else list(report_path or [])
     if opts.report_rows is None and any(report_format(p) == "html" for p in report_paths):
         opts = replace(opts, report_rows=REPORT_ROWS)
     targets = [("output", out), ("rejects", rej)] + [("report", Path(p)) for p in report_paths]
-    for label, target in targets:
-        if _same_file(src, target):
-            raise OutputError(f"{target}: the {label} file would overwrite the input: choose another name")
-    if len({str(t.resolve()) for _, t in targets}) != len(targets):
+    if isinstance(source, (str, os.PathLike)) and str(source) != STDOUT:  # '-' reads standard input
+        src = Path(source)
+        for label, target in targets:
+            if not is_stream(target) and _same_file(src, target):
+                raise OutputError(f"{target}: the {label} file would overwrite the input: choose another name")
+    files = [t for _, t in targets if not is_stream(t)]
+    streams = [str(t) for _, t in targets if str(t) == STDOUT]
+    if len({str(t.resolve()) for t in files}) != len(files) or len(streams) > 1:
         raise OutputError("the output, rejects and report paths must differ")
     run = Run(source, resolve_schema(object, schema, connector, opts), opts)
     report, validator = run.report, run.validator
@@ -221,6 +228,9 @@ def clean_file(source: str | os.PathLike, output: str | os.PathLike, object: str
         parts = clean_sink.final_paths()
         report.outputs = {"clean": str(out)} if len(parts) == 1 else {"parts": [str(p) for p in parts]}
         report.outputs["rejects"] = str(rej)
+        stale = clean_sink.stale_paths()  # an earlier run's parts of the same OUT: removed on commit
+        if stale:
+            report.outputs["removed"] = [str(p) for p in stale]
         if report_paths:
             report.outputs["report"] = str(report_paths[0])
             if len(report_paths) > 1:

@@ -84,6 +84,15 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      "https://api.cloud-elements.com/elements/api-v2)."),
         click.option("--encoding", "-e", help="Input encoding (default: detected)."),
         click.option("--delimiter", "-d", help="Input delimiter, e.g. ',' or '\\t' (default: detected)."),
+        click.option("--no-header", "-H", is_flag=True,
+                     help="The file has no header row: columns are column_1..N, --columns, or a schema's fields in order."),
+        click.option("--columns", metavar="A,B,C", help="Column names (with -H; without it, instead of the header's)."),
+        click.option("--skip-lines", type=click.IntRange(min=0), default=0, metavar="N",
+                     help="Lines at the start that are not read at all (a preamble above the header)."),
+        click.option("--null", "null_values", multiple=True, metavar="VALUE",
+                     help="A cell equal to VALUE counts as empty, e.g. --null N/A --null NULL (repeatable)."),
+        click.option("--seen", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+                     help="An earlier clean file: rows repeating its keys are key.duplicate (repeatable)."),
         click.option("--region", help="Default phone region, e.g. US, GB (overrides the schema)."),
         click.option("--phone-format", metavar="E164|INTERNATIONAL|NATIONAL",
                      help="Phone output format (overrides the schema)."),
@@ -153,7 +162,9 @@ def build_options(o: dict[str, Any], progress: api.Progress | None = None, **mor
                    phone_format=o["phone_format"], chunk_bytes=parse_size(o["chunk_size"]),
                    escape_formulas=o.get("escape_formulas", False), progress=progress,
                    connector_options={"dsn": o.get("dsn"), "table": o.get("table"), "hub": o.get("hub"),
-                                      "base_url": o.get("base_url")}, **more)
+                                      "base_url": o.get("base_url")},
+                   no_header=o["no_header"], columns=o["columns"], skip_lines=o["skip_lines"],
+                   null_values=o["null_values"], seen=o["seen"], **more)
 
 
 def target(o: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +188,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("file", type=click.Path(allow_dash=False))
+@click.argument("file", type=click.Path(allow_dash=True))
 @input_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: human summary; json: the full report.")
@@ -186,7 +197,7 @@ def cli() -> None:
 def check(file: str, fmt: str, report_paths: tuple[str, ...], report_rows: int, **o: Any) -> None:
     """Check FILE and report issues; writes no files but the --report files.
 
-    Exit code: 0 no errors, 1 data errors found, 2 could not run.
+    FILE '-' reads standard input. Exit code: 0 no errors, 1 data errors found, 2 could not run.
 
     \b
     Example:
@@ -207,8 +218,9 @@ def check(file: str, fmt: str, report_paths: tuple[str, ...], report_rows: int, 
 
 
 @cli.command()
-@click.argument("file", nargs=-1, required=True, type=click.Path(allow_dash=False))
-@click.option("--output", "-o", required=True, type=click.Path(), help="Clean CSV to write (--engine ray: a folder).")
+@click.argument("file", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--output", "-o", required=True, type=click.Path(allow_dash=True),
+              help="Clean CSV to write ('-': standard output, then give --rejects; --engine ray: a folder).")
 @click.option("--rejects", "-r", type=click.Path(dir_okay=False), help="Rejected rows (default: OUT.rejects.csv).")
 @click.option("--engine", type=click.Choice(["single", "ray"]), default="single", show_default=True,
               help="ray: check SOURCE... (files or folders) on a Ray cluster, into the folder OUT "

@@ -112,19 +112,25 @@ class Report:
         counts = self.counts()
         if counts:
             sev = dict(self.issues.select("code", "severity").unique("code").iter_rows())
+            counts = dict(sorted(counts.items(), key=lambda kv: sev[kv[0]] != "error"))  # errors first
             width = max(len(c) for c in counts)
             lines.append("")
             lines += [f"  {n:>7}  {code:<{width}}  {sev[code]}" for code, n in counts.items()]
             lines.append("")
-            shown = self.issues.head(limit)
+            # errors before warnings (each in line order, file-level first); the file-level errors
+            # (why nothing is clean: header.missing_required) are always shown
+            ordered = self.issues.with_row_index("_i").sort(
+                [pl.col("severity") != "error", pl.col("line").is_not_null(), "_i"])
+            file_errors = ordered.filter((pl.col("severity") == "error") & pl.col("line").is_null())
+            shown = ordered.head(max(limit, file_errors.height)).drop("_i")
             for r in shown.iter_rows(named=True):
                 where = f"line {r['line']}" if r["line"] is not None else "file"
                 col = f", {r['column']}" if r["column"] else ""
                 val = f" {r['value']!r}" if r["value"] not in (None, "") else ""
                 fix = f" -> {r['fixed']!r}" if r["fixed"] else ""
                 lines.append(f"{where}{col}: {r['severity']} {r['code']}:{val}{fix} {r['message']}")
-            if self.issues.height > limit:
-                lines.append(f"... and {self.issues.height - limit} more (use --format json for all)")
+            if self.issues.height > shown.height:
+                lines.append(f"... and {self.issues.height - shown.height} more (use --format json for all)")
         for name, value in self.outputs.items():
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 lines.append(f"{name}: {', '.join(value)}")

@@ -22,6 +22,7 @@ from .schema import HeaderMap, Schema, map_header
 if TYPE_CHECKING:  # imported at first use: it takes a good part of start-up
     import pandera.polars as pa
 
+SEEN_SHIFT = 40  # an earlier clean file's line is kept as -(file << SEEN_SHIFT | line)
 _NO_BAD = pl.DataFrame(schema={LINE: pl.Int64, RAW: pl.String, REASONS: pl.String})
 
 
@@ -79,7 +80,8 @@ class Validator:
         self.schema = schema
         self.header = header
         self.options = options or Options()
-        self.map: HeaderMap | None = map_header(schema, header, header_line) if schema else None
+        # no header line (header_line 0): the header's issues are about the file
+        self.map: HeaderMap | None = map_header(schema, header, header_line or None) if schema else None  # type: ignore[arg-type]
         self.key: list[str] = []
         if schema and self.map:
             self.fields = [f for f in schema.fields if f.name in self.map.columns]
@@ -87,6 +89,7 @@ class Validator:
             if all(k in self.map.columns for k in schema.key):
                 self.key = list(schema.key)
         self.seen = KeyIndex(self.key)  # first lines of the keys of earlier batches
+        self.seen_files: list[str] = []  # earlier clean files whose keys count as seen (remember)
 
     @property
     def output_columns(self) -> list[str]:
@@ -103,11 +106,15 @@ class Validator:
         """Everything about one batch that needs no other batch: types, checks and rules.
         Safe to run for several batches at once in threads (polars releases the GIL)."""
         rows, bad = batch.rows, batch.bad
+        values = self._nulls(rows)  # `null_values` read as empty cells (the rejects keep them)
         issue_parts = [self._structure_issues(bad)]
         if batch.warnings is not None:  # e.g. row.stray_quote
             issue_parts.append(batch.warnings)
         if self.schema is None or self.map is None:
-            normalised, parts = formula.guard(rows, rows, {h: h for h in self.header}, self.options.escape_formulas)
+            normalised, parts = formula.guard(rows, values, {h: h for h in self.header}, self.options.escape_formulas)
+            # an empty cell is written as an unquoted empty cell (read as NULL by COPY), as with a schema
+            normalised = normalised.with_columns(
+                [pl.when(pl.col(h) != "").then(pl.col(h)).alias(h) for h in self.header])
             issue_parts.extend(parts)
         elif self.map.missing_required:
             normalised = rows.select(LINE, *[pl.col(src).alias(name) for name, src in self.map.columns.items()])
@@ -116,7 +123,7 @@ class Validator:
                 "rejected because the required column(s) " + ", ".join(self.map.missing_required) + " are missing",
                 frame=rows))
         else:
-            normalised, parts = self.apply_types(rows)
+            normalised, parts = self.apply_types(values)
             issue_parts.extend(parts)
             at = len(issue_parts)  # pandera's issues come here, but it checks the values as written:
             issue_parts.append(empty_issues())  # after the rules and the formula escape (1 char more)
@@ -177,6 +184,49 @@ class Validator:
                 more = self._rejected(p.rows.join(reasons, on=LINE, how="inner"), _NO_BAD)
                 rejects = pl.concat([rejects, more]).sort(LINE)
         return clean, rejects, issues
+
+    def _nulls(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`rows` with the cells equal to one of `options.null_values` (spaces around ignored) empty."""
+        nulls = list(self.options.null_values)
+        if not nulls:
+            return rows
+        return rows.with_columns([pl.when(pl.col(h).str.strip_chars().is_in(nulls)).then(pl.lit("")).otherwise(pl.col(h))
+                                  .alias(h) for h in self.header])
+
+    def remember(self, path: str, chunk_bytes: int | None = None) -> int:
+        """Count the keys of an earlier clean file (`path`, written for this schema) as seen:
+        rows with those keys are `key.duplicate`, naming that file. Returns its rows read."""
+        from .errors import SettingsError
+        from .reader import CsvReader
+
+        if self.schema is None or not self.schema.key:
+            raise SettingsError("--seen needs an object (or schema) with a key: the keys are what it compares")
+        if not self.key:
+            raise SettingsError(f"--seen: the input has no column for the key {', '.join(self.schema.key)}, "
+                                "so no key can repeat: drop --seen or check the header")
+        number = len(self.seen_files)
+        reader = CsvReader(path, chunk_bytes=chunk_bytes or self.options.chunk_bytes)
+        hmap = map_header(self.schema, reader.info.header, reader.info.header_line)
+        if not all(k in hmap.columns for k in self.key):
+            from .errors import InputError
+
+            raise InputError(f"{path}: has no column for the key {', '.join(self.key)}: give a clean file "
+                             f"written for {self.schema.object}")
+        self.seen_files.append(str(path))
+        read = 0
+        for batch in reader.batches():
+            rows = batch.rows
+            read += rows.height
+            keys = pl.DataFrame([rows[LINE]] + [
+                normalise_distinct(TYPES[f.type], rows[hmap.columns[f.name]], f, self.options).value.alias(f.name)
+                for f in (self.schema.field(k) for k in self.key)])
+            keys = keys.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in self.key]))
+            cand = first_in_batch(keys, self.key).filter(pl.col("first") == pl.col(LINE))
+            if len(self.seen):
+                cand = cand.filter(self.seen.first_lines(cand).is_null())
+            # an earlier file's line is kept as a negative number: -(file << 40 | line)
+            self.seen.add(cand.with_columns(first=-((number << SEEN_SHIFT) | pl.col(LINE))).select(*self.key, "first", "_h"))
+        return read
 
     def forget_keys(self) -> None:
         """Drop the keys of the batches seen so far (after the last batch: frees their memory)."""
@@ -284,10 +334,17 @@ class Validator:
         earlier clean row (also across batches)."""
         src = self.map.columns[self.key[0]] if self.map else self.key[0]
         original = rows.select(LINE, pl.col(src).alias("_orig"))
-        message = pl.format("repeats the key of line {}; the first occurrence is kept", pl.col("first"))
+        first = pl.col("first")
+        message = pl.format("repeats the key of line {}; the first occurrence is kept", first)
         if "first_file" in dups.columns:  # the first occurrence is in an earlier file
             message = pl.when(pl.col("first_file").is_null()).then(message).otherwise(pl.format(
-                "repeats the key of line {} of {}; the first occurrence is kept", pl.col("first"), pl.col("first_file")))
+                "repeats the key of line {} of {}; the first occurrence is kept", first, pl.col("first_file")))
+        if self.seen_files:  # a negative first line is in an earlier clean file (remember)
+            files = dict(enumerate(self.seen_files))
+            earlier = pl.format("repeats the key of line {} of {}, an earlier clean file (--seen)",
+                                (-first) % (1 << SEEN_SHIFT),
+                                ((-first) // (1 << SEEN_SHIFT)).replace_strict(files, return_dtype=pl.String))
+            message = pl.when(first < 0).then(earlier).otherwise(message)
         return issues_at(LINE, src, "_orig", "key.duplicate", "error", message,
                          frame=dups.join(original, on=LINE, how="left"))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,11 +21,48 @@ if TYPE_CHECKING:
     from .options import Options
 
 
+STDOUT = "-"  # as an output path: standard output
+
+
+def is_stream(path: str | os.PathLike) -> bool:
+    """Whether `path` is standard output (`-`) or an existing file that is not a regular file
+    (a device such as /dev/stdout, a FIFO): written to directly, never replaced."""
+    if str(path) == STDOUT:
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions `open()` would give: an existing file's own, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 class AtomicFile:
-    """A file written under a temporary name and renamed over `path` on commit."""
+    """A file written under a temporary name and renamed over `path` on commit; standard output
+    (`-`) and devices or FIFOs are written directly (nothing to rename, nothing replaced)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self.tmp: Path | None = None
+        self._close = True
+        if is_stream(path):
+            if str(path) == STDOUT:
+                self.fh: IO[bytes] = sys.stdout.buffer
+                self._close = False
+            else:
+                try:
+                    self.fh = open(path, "wb")
+                except OSError as exc:
+                    raise OutputError(f"{self.path}: cannot write it ({exc.strerror})")
+            return
         parent = self.path.parent if str(self.path.parent) else Path(".")
         if not parent.is_dir():
             raise OutputError(f"{self.path}: the folder {parent} does not exist: create it first")
@@ -34,10 +73,27 @@ class AtomicFile:
         except OSError as exc:
             raise OutputError(f"{self.path}: cannot write in {parent} ({exc.strerror}): choose another folder")
         self.tmp = Path(tmp)
-        self.fh: IO[bytes] = os.fdopen(fd, "wb")
+        try:  # mkstemp makes it 0600: a server-side COPY could not read the result
+            os.fchmod(fd, _new_file_mode(self.path))
+        except OSError:
+            pass
+        self.fh = os.fdopen(fd, "wb")
+
+    @property
+    def direct(self) -> bool:
+        """Whether the file is written in place (standard output, a device)."""
+        return self.tmp is None
 
     def commit(self) -> None:
         """Close and move the file into place."""
+        if self.tmp is None:
+            try:
+                self.fh.flush()
+                if self._close:
+                    self.fh.close()
+            except OSError as exc:
+                raise OutputError(f"{self.path}: writing failed ({exc.strerror})")
+            return
         self.fh.close()
         try:
             os.replace(self.tmp, self.path)
@@ -55,7 +111,13 @@ class AtomicFile:
             raise OutputError(f"{self.path}: writing failed ({exc.strerror})")
 
     def discard(self) -> None:
-        """Close and delete the temporary file."""
+        """Close and delete the temporary file (a stream is only flushed: what went is gone)."""
+        if self.tmp is None:
+            try:
+                self.fh.flush()
+            except (OSError, ValueError):
+                pass
+            return
         if not self.fh.closed:
             self.fh.close()
         self.tmp.unlink(missing_ok=True)
@@ -188,11 +250,15 @@ class PartedCsvSink:
         self.rows = 0
         self._rows = 0
         self._bytes = 0
+        self.stream = is_stream(self.path)  # standard output or a device: one file, written directly
+        if self.stream and (max_rows or max_bytes):
+            raise OutputError(f"{self.path}: parts (--max-rows, --max-bytes) need a file name, not a stream")
         self._roll()
 
     def _roll(self) -> None:
         n = len(self.sinks) + 1
-        self.sinks.append(CsvSink(part_path(self.path, n), self.columns, self.separator, self.line_terminator))
+        target = self.path if self.stream else part_path(self.path, n)
+        self.sinks.append(CsvSink(target, self.columns, self.separator, self.line_terminator))
         self._rows, self._bytes = 0, self.header_bytes
 
     def encode(self, frame: pl.DataFrame) -> bytes:
@@ -241,15 +307,39 @@ class PartedCsvSink:
         """Where the clean rows end up: OUT, or its parts when there is more than one."""
         return [self.path] if len(self.sinks) == 1 else [s.file.path for s in self.sinks]
 
+    def stale_paths(self) -> list[Path]:
+        """Files an earlier run with the same OUT left that this one does not write: its parts
+        (OUT.part-NNN) and, when this run writes parts, OUT itself. Removed on commit."""
+        if self.stream:
+            return []
+        keep = {p.name for p in self.final_paths()}
+        suffix = self.path.suffix or ".csv"
+        stem = self.path.name[: -len(self.path.suffix)] if self.path.suffix else self.path.name
+        part = re.compile(re.escape(stem) + r"\.part-\d{3,}" + re.escape(suffix) + "$")
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            names = [n for n in os.listdir(parent) if part.match(n) or (n == self.path.name and len(self.sinks) > 1)]
+        except OSError:
+            return []
+        return sorted(self.path.with_name(n) for n in names if n not in keep and (parent / n).is_file())
+
     def commit(self) -> None:
-        """Finish every part; a single part is moved to OUT itself."""
+        """Finish every part; a single part is moved to OUT itself; stale parts are removed."""
+        stale = self.stale_paths()
         for sink in self.sinks:
             sink.commit()
-        if len(self.sinks) == 1:
+        if len(self.sinks) == 1 and not self.stream:
             try:
                 os.replace(self.sinks[0].file.path, self.path)
             except OSError as exc:
                 raise OutputError(f"{self.path}: cannot write it ({exc.strerror})")
+        for path in stale:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise OutputError(f"{path}: an earlier run's part cannot be removed ({exc.strerror}): remove it")
 
     def discard(self) -> None:
         """Remove every partial part."""
@@ -270,6 +360,10 @@ class JsonlSink:
     def final_paths(self) -> list[Path]:
         """The one output file."""
         return [self.file.path]
+
+    def stale_paths(self) -> list[Path]:
+        """Nothing: JSON Lines output is one file."""
+        return []
 
     def encode(self, frame: pl.DataFrame) -> None:
         """Rows are encoded as they are written (nothing to do in another thread)."""
@@ -327,6 +421,9 @@ class Sink(Protocol):
 
     def final_paths(self) -> list[Path]:
         """The files the rows end up in."""
+
+    def stale_paths(self) -> list[Path]:
+        """Files of an earlier run with the same name that commit removes (old parts)."""
 
     def commit(self) -> None:
         """Move the files into place."""
