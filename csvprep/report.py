@@ -117,11 +117,11 @@ class Report:
             lines.append("")
             lines += [f"  {n:>7}  {code:<{width}}  {sev[code]}" for code, n in counts.items()]
             lines.append("")
-            # errors before warnings (each in line order, file-level first); the file-level errors
-            # (why nothing is clean: header.missing_required) are always shown
-            ordered = self.issues.with_row_index("_i").sort(
-                [pl.col("severity") != "error", pl.col("line").is_not_null(), "_i"])
-            file_errors = ordered.filter((pl.col("severity") == "error") & pl.col("line").is_null())
+            # errors before warnings, the file's and the header's first (why nothing is clean:
+            # header.missing_required): those are always shown, whatever the limit
+            whole = pl.col("line").is_null() | pl.col("code").cast(pl.String).str.starts_with("header.")
+            ordered = self.issues.with_row_index("_i").sort([pl.col("severity") != "error", ~whole, "_i"])
+            file_errors = ordered.filter((pl.col("severity") == "error") & whole)
             shown = ordered.head(max(limit, file_errors.height)).drop("_i")
             for r in shown.iter_rows(named=True):
                 where = f"line {r['line']}" if r["line"] is not None else "file"

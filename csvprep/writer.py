@@ -49,7 +49,8 @@ class AtomicFile:
     """A file written under a temporary name and renamed over `path` on commit; standard output
     (`-`) and devices or FIFOs are written directly (nothing to rename, nothing replaced)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, like: str | os.PathLike | None = None) -> None:
+        """`like`: the file whose permissions it takes when it exists (OUT for its parts)."""
         self.path = Path(path)
         self.tmp: Path | None = None
         self._close = True
@@ -74,7 +75,7 @@ class AtomicFile:
             raise OutputError(f"{self.path}: cannot write in {parent} ({exc.strerror}): choose another folder")
         self.tmp = Path(tmp)
         try:  # mkstemp makes it 0600: a server-side COPY could not read the result
-            os.fchmod(fd, _new_file_mode(self.path))
+            os.fchmod(fd, _new_file_mode(Path(like) if like is not None and Path(like).is_file() else self.path))
         except OSError:
             pass
         self.fh = os.fdopen(fd, "wb")
@@ -143,8 +144,8 @@ class CsvSink:
     """Appends frames to one CSV file: header once, UTF-8, minimal quoting."""
 
     def __init__(self, path: str | os.PathLike, columns: list[str], separator: str = ",",
-                 line_terminator: str = "\n") -> None:
-        self.file = AtomicFile(path)
+                 line_terminator: str = "\n", like: str | os.PathLike | None = None) -> None:
+        self.file = AtomicFile(path, like)
         self.columns = columns
         self.separator = separator
         self.line_terminator = line_terminator
@@ -258,7 +259,7 @@ class PartedCsvSink:
     def _roll(self) -> None:
         n = len(self.sinks) + 1
         target = self.path if self.stream else part_path(self.path, n)
-        self.sinks.append(CsvSink(target, self.columns, self.separator, self.line_terminator))
+        self.sinks.append(CsvSink(target, self.columns, self.separator, self.line_terminator, like=self.path))
         self._rows, self._bytes = 0, self.header_bytes
 
     def encode(self, frame: pl.DataFrame) -> bytes:
@@ -454,6 +455,8 @@ def open_sink(fmt: str, path: Path, columns: list[str], options: Options, conf: 
 
 @output_format("csv")
 def _csv_sink(path: Path, columns: list[str], options: Options, conf: dict[str, Any], shape: Any) -> Sink:
+    if is_stream(path):  # one stream: the schema's part sizes do not apply (given ones are refused)
+        conf = {k: v for k, v in conf.items() if k not in ("max_rows", "max_bytes")}
     rows = options.max_rows if options.max_rows is not None else conf.get("max_rows")
     size = options.max_bytes if options.max_bytes is not None else conf.get("max_bytes")
     return PartedCsvSink(path, columns, delimiter_char(options.out_delimiter or conf.get("delimiter", ",")),
