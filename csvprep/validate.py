@@ -11,11 +11,12 @@ import polars as pl
 
 from . import formula
 from .checks import PANDERA_CODES, message, pandera_schema
+from .errors import InputError, SettingsError
 from .fields import TYPES, normalise_distinct
 from .issues import LINE, RAW, REASONS, conform, empty_issues, issues_at
 from .keys import KeyIndex, first_in_batch
 from .options import Options
-from .reader import Batch
+from .reader import Batch, CsvReader
 from .rules import RULES
 from .schema import HeaderMap, Schema, map_header
 
@@ -196,9 +197,6 @@ class Validator:
     def remember(self, path: str, chunk_bytes: int | None = None) -> int:
         """Count the keys of an earlier clean file (`path`, written for this schema) as seen:
         rows with those keys are `key.duplicate`, naming that file. Returns its rows read."""
-        from .errors import SettingsError
-        from .reader import CsvReader
-
         if self.schema is None or not self.schema.key:
             raise SettingsError("--seen needs an object (or schema) with a key: the keys are what it compares")
         if not self.key:
@@ -208,8 +206,6 @@ class Validator:
         reader = CsvReader(path, chunk_bytes=chunk_bytes or self.options.chunk_bytes)
         hmap = map_header(self.schema, reader.info.header, reader.info.header_line)
         if not all(k in hmap.columns for k in self.key):
-            from .errors import InputError
-
             raise InputError(f"{path}: has no column for the key {', '.join(self.key)}: give a clean file "
                              f"written for {self.schema.object}")
         self.seen_files.append(str(path))
