@@ -190,6 +190,7 @@ class CsvReader:
     _renumbered = False
     skip_lines = 0
     has_header = True
+    _sample: list[list[str]] = []
 
     def __init__(self, source: Source, encoding: str | None = None, delimiter: str | None = None,
                  chunk_bytes: int = CHUNK_BYTES, name: str | None = None, native: bool = True, *,
@@ -281,10 +282,9 @@ class CsvReader:
                 f"the delimiter is a guess: {guess.weak}; candidates by score: {shown}; "
                 "give --delimiter if it is wrong"))
         whole = self._text is not None or (size or 0) <= SAMPLE_BYTES
-        self._header_at = 0
-        if header:
-            found = self._find_header_line(text_sample, whole)
-            self._header_at = found + skip_lines if found else 0
+        found = self._find_header_line(text_sample, whole) if header else 0
+        self._header_at = found + skip_lines if found else 0
+        self._sample = self._sample_records(text_sample, whole, found)
         self._blank_before = 0  # blank lines before the header in earlier chunks
         self._batches = self._read_records()
         self._first = next(self._batches, None)
@@ -421,6 +421,25 @@ class CsvReader:
             if not (filled <= 2 and 2 * filled < modal):
                 return line if i else 0
         return 0
+
+    def _sample_records(self, text: str, whole: bool, header_at: int) -> list[list[str]]:
+        """The filled records of the decoded sample from the header (line `header_at` of `text`,
+        else its first record) on, in its first PREAMBLE_SCAN_LINES lines: what decides a
+        trailing delimiter and the width of a file without a header, whatever the chunk size."""
+        lines = text.split("\n")
+        if not whole:
+            lines = lines[:-1]  # the sample may end inside a line
+        reader = csv.reader(iter(lines[:PREAMBLE_SCAN_LINES]), **self._csv_kwargs())
+        out: list[list[str]] = []
+        start = 1
+        try:
+            for rec in reader:
+                if start >= header_at and any(c.strip() for c in rec):
+                    out.append(rec)
+                start = reader.line_num + 1
+        except csv.Error:
+            pass
+        return out
 
     # -- records -----------------------------------------------------------------------------
     def _csv_kwargs(self) -> dict[str, Any]:
@@ -765,11 +784,12 @@ class CsvReader:
                              f"closed with the delimiter {self.info.dialect.delimiter!r}: check that line, "
                              "or try --delimiter")
         rows = records.slice(first + 1 if self.has_header else first)
-        filled = rows.filter(pl.col("fields").is_not_null() & ~blank.slice(first + 1 if self.has_header else first))
+        # the data rows of the decoded sample decide the layout (not this chunk's: its size varies)
+        filled = self._sample[1:] if self.has_header else self._sample
+        enough = len(filled) >= TRAIL_ROWS
         if self.has_header:
             raw = list(row["fields"])
-            if len(raw) > 1 and not raw[-1].strip() and filled.height >= TRAIL_ROWS and bool(
-                    ((filled["fields"].list.len() == len(raw)) & (filled["fields"].list.last() == "")).all()):
+            if len(raw) > 1 and not raw[-1].strip() and enough and all(len(r) == len(raw) and r[-1] == "" for r in filled):
                 raw.pop()  # the header ends in the delimiter too: no column without a name
             header, header_issues, width = self._header_names(raw, row[LINE], row[RAW])
             line: int | None = row[LINE]
@@ -777,9 +797,8 @@ class CsvReader:
             header, header_issues, width = self._no_header_names(filled)
             line = None
         # every data row one empty cell longer than the header: a trailing delimiter, not data
-        if width and filled.height >= TRAIL_ROWS and not self.info.rerun:
-            n = filled["fields"].list.len()
-            if bool(((n == width + 1) & (filled["fields"].list.last() == "")).all()):
+        if width and enough and not self.info.rerun:
+            if all(len(r) == width + 1 and r[-1] == "" for r in filled):
                 self.info.trailing = True
                 header_issues.append(issue(
                     None, None, None, "row.trailing_delimiter", "warning",
@@ -826,17 +845,17 @@ class CsvReader:
                 "give --no-header (-H); its first row is read as column names here"))
         return header, found, len(raw)
 
-    def _no_header_names(self, rows: pl.DataFrame) -> tuple[list[str], list[dict[str, Any]], int]:
+    def _no_header_names(self, rows: list[list[str]]) -> tuple[list[str], list[dict[str, Any]], int]:
         """(names, issues, cells per row) without a header: `columns`, else column_1..N for the
-        most common number of cells; with `positional`, `columns` name the first N only."""
-        counts = rows["fields"].list.len().value_counts(sort=True) if rows.height else None
-        width = int(counts[0, 0]) if counts is not None else len(self.columns or []) or 1
+        most common number of cells of the sample's rows; with `positional`, `columns` name the
+        first N only."""
+        counts = Counter(len(r) for r in rows)
+        width = max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0] if rows else len(self.columns or []) or 1
         if self.columns and not self.positional:
             width = len(self.columns)
             names = list(self.columns)
         else:
-            if rows.height >= TRAIL_ROWS and width > 1 and bool(((rows["fields"].list.len() == width)
-                                                   & (rows["fields"].list.last() == "")).all()):
+            if len(rows) >= TRAIL_ROWS and width > 1 and all(len(r) == width and r[-1] == "" for r in rows):
                 width -= 1  # a trailing delimiter (said by the caller)
             given = (self.columns or [])[:width]
             names = given + [f"column_{i}" for i in range(len(given) + 1, width + 1)]
