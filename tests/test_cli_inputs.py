@@ -217,3 +217,14 @@ def test_bad_input_options_are_refused(tmp_path, args):
     result = run("check", write(tmp_path, "a.csv", b"a,b\n1,2\n"), *args)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_layout_guesses_do_not_depend_on_the_chunk_size(tmp_path):
+    """The trailing delimiter and a headerless file's width come from the sample, not the first chunk."""
+    trailing = write(tmp_path, "t.csv", b"a,b,c,\n1,2,3,\n4,5,6,\n7,8,9,\n")
+    headerless = write(tmp_path, "h.csv", b"1,2\n3,4,5\n6,7,8\n9,10,11\n")
+    for src, args in ((trailing, []), (headerless, ["-H"])):
+        whole = report_of(src, *args)
+        small = report_of(src, *args, "--chunk-size", "8B")
+        assert codes(small) == codes(whole) and small["rows"] == whole["rows"], src
+    assert codes(report_of(headerless, "-H")) == [(1, None, "row.missing_cells")]
