@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from .reader import CsvReader, ReadInfo
 from .report import Report
 from .schema import Schema
 from .sniff import Encoding
-from .validate import BatchResult, Validator, validate_batch
+from .validate import BatchResult, Validator, first_occurrences, validate_batch
 from .writer import AtomicFile, csv_bytes, open_sink
 
 __all__ = ["RANGE_BYTES", "clean"]
@@ -117,6 +118,7 @@ def _validate(f: _File, k: int, span: ranges.Span | None, schema: Schema | None,
     the key candidates split into `partitions` by hash."""
     if on_task is not None:
         on_task(f.path, k)
+    began = time.perf_counter()
     if span is None:
         reader = _reader(f.path, options)
     else:
@@ -141,25 +143,26 @@ def _validate(f: _File, k: int, span: ranges.Span | None, schema: Schema | None,
         cand = cand.with_columns(_p=(pl.col("_h") % partitions).cast(pl.Int64))
         for (p,), group in cand.group_by(["_p"]):
             parts[int(p)] = group.drop("_p", "_h")  # type: ignore[call-overload]
-    summary = {"read": sum(r.read for r in results), "open_at_end": bool(open_at and open_at == last_line)}
+    summary = {"read": sum(r.read for r in results), "open_at_end": bool(open_at and open_at == last_line),
+               "seconds": time.perf_counter() - began}
     return (summary, results, *parts)
 
 
-def _resolve(key: list[str], *parts: pl.DataFrame | None) -> pl.DataFrame:
-    """One hash partition of every range's key candidates -> the later occurrences."""
-    from .validate import first_occurrences
-
+def _resolve(key: list[str], *parts: pl.DataFrame | None) -> tuple[pl.DataFrame, int, float]:
+    """One hash partition of every range's key candidates -> (the later occurrences, the
+    candidates, seconds)."""
+    began = time.perf_counter()
     found = [p for p in parts if p is not None and p.height]
-    if not found:
-        return first_occurrences(pl.DataFrame(schema={"_source": pl.Int64, LINE: pl.Int64, **{k: pl.String for k in key}}),
-                                 key)
-    return first_occurrences(pl.concat(found, how="vertical_relaxed"), key)
+    cand = pl.concat(found, how="vertical_relaxed") if found else pl.DataFrame(
+        schema={"_source": pl.Int64, LINE: pl.Int64, **{k: pl.String for k in key}})
+    return first_occurrences(cand, key), cand.height, time.perf_counter() - began
 
 
 def _finish(f: _File, k: int, results: list[BatchResult], dups: pl.DataFrame, names: list[str],
             schema: Schema | None, options: Options, tmp: str) -> dict[str, Any]:
     """Apply the dataset's key duplicates to one span's batches and write its clean parts and
     rejected rows under `tmp`; returns the counts, the files and the compacted issues."""
+    began = time.perf_counter()
     validator = Validator(schema, f.info.header, f.info.header_line, options)
     conf = dict(schema.output) if schema else {}
     base = Path(tmp) / f"{f.index:06d}-{k:06d}.csv"
@@ -192,7 +195,7 @@ def _finish(f: _File, k: int, results: list[BatchResult], dups: pl.DataFrame, na
         raise
     paths = [str(p) for p in sink.final_paths()]
     return {"parts": paths, "rows": clean_n, "rejected": rejected_n, "read": sum(r.read for r in results),
-            "rejects": str(rejects.path), "issues": issues}
+            "rejects": str(rejects.path), "issues": issues, "seconds": time.perf_counter() - began}
 
 
 def _unwrap(ray: Any, refs: Any) -> Any:
@@ -229,7 +232,7 @@ def clean(sources: str | os.PathLike | list[str | os.PathLike], object: str | No
     range)` is called at the start of every range task, on its worker (tests make one die).
     """
     ray = _ray()
-    opts = Options.build(options, **settings)
+    opts = replace(Options.build(options, **settings), progress=None)  # a callback would run on the workers
     if opts.output_format != "csv":
         raise OutputError("the ray engine writes CSV parts only: drop --format jsonl or use the default engine")
     files = sources_of(sources)
@@ -249,12 +252,22 @@ def clean(sources: str | os.PathLike | list[str | os.PathLike], object: str | No
     resolve_t = ray.remote(_resolve).options(**task)
     finish_t = ray.remote(_finish).options(**task)
 
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - clock[0], 3)
+        clock[0] = now
+
     planned: list[_File] = _unwrap(ray, [plan_t.remote(i, str(p), opts, range_bytes) for i, p in enumerate(files)])
     scans = {f.index: [scan_t.remote(f.path, a, min(a + range_bytes, f.info.size or 0),
                                      ranges.quote_byte(f.encoding, f.info.dialect)) for a in f.starts]
              for f in planned if f.starts}
     for f in planned:
         f.spans = ranges.plan(f.starts, _unwrap(ray, scans[f.index]), f.begin_line) if f.index in scans else []
+
+    lap("plan_and_scan")
 
     def submit(f: _File, k: int, span: ranges.Span | None) -> list[Any]:
         return check_t.remote(f, k, span, target, opts, partitions, on_task)
@@ -278,25 +291,33 @@ def clean(sources: str | os.PathLike | list[str | os.PathLike], object: str | No
         kept.sort(key=lambda ws: (ws[0][0].index, ws[0][1]))
         work = [w for w, _ in kept]
 
+    lap("check")
+    timings["check_task_seconds"] = round(sum(s["seconds"] for s in summaries), 3)
     keyed = [Validator(target, f.info.header, f.info.header_line, opts) for f in planned]
     key = next((v.key for v in keyed if v.key), [])
     dups = pl.DataFrame(schema={"_source": pl.Int64, LINE: pl.Int64, "first_source": pl.Int64, "first": pl.Int64})
     if key:
         found = _unwrap(ray, [resolve_t.remote(key, *[w[3][2 + p] for w in work]) for p in range(partitions)])
-        dups = pl.concat([dups, *found])
+        dups = pl.concat([dups, *[d for d, _, _ in found]])
+        timings["shuffle_candidates"] = sum(n for _, n, _ in found)
+        timings["shuffle_task_seconds"] = round(sum(t for _, _, t in found), 3)
+    lap("shuffle")
     names = [p.name for p in files]
     tmp = Path(tempfile.mkdtemp(prefix=".csvprep-ray-", dir=out))
     dups_ref = ray.put(dups)
     try:
         done = _unwrap(ray, [finish_t.remote(w[0], w[1], w[3][1], dups_ref, names, target, opts, str(tmp))
                              for w in work])
-        return _write(out, tmp, files, planned, work, done, keyed, target, opts)
+        lap("finish")
+        timings["finish_task_seconds"] = round(sum(d["seconds"] for d in done), 3)
+        return _write(out, tmp, files, planned, work, done, keyed, target, opts, timings, lap)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _write(out: Path, tmp: Path, files: list[Path], planned: list[_File], work: list[Any], done: list[dict[str, Any]],
-           validators: list[Validator], schema: Schema | None, options: Options) -> Report:
+           validators: list[Validator], schema: Schema | None, options: Options, timings: dict[str, float],
+           lap: Callable[[str], None]) -> Report:
     """Move the parts into place, join the rejects per file, and write the report."""
     stems = _names(files)
     first = planned[0]
@@ -351,6 +372,8 @@ def _write(out: Path, tmp: Path, files: list[Path], planned: list[_File], work: 
                 old.unlink()
     for a, b in staged:
         os.replace(a, b)
+    lap("write")
+    report.outputs["timings"] = timings
     staged_report = AtomicFile(out / "report.json")
     with staged_report.writing() as fh:
         report.write_json(fh)
