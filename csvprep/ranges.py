@@ -59,11 +59,15 @@ def quote_byte(encoding: Encoding, dialect: Dialect) -> bytes | None:
     return dialect.quotechar.encode(encoding.name) if dialect.quotechar else None
 
 
-def scan(data: bytes, quote: bytes | None) -> RangeScan:
-    """The first pass over one range (any range, in parallel)."""
+SEARCH_BYTES = 1 << 20  # how far into a range a cut is looked for
+
+
+def scan(data: bytes, quote: bytes | None, search: int = SEARCH_BYTES) -> RangeScan:
+    """The first pass over one range (any range, in parallel). A cut is looked for in the
+    first `search` bytes (without one, the range joins the range before it)."""
     found: dict[int, tuple[int, int]] = {}
     pos, parity = 0, 0
-    while len(found) < 2:
+    while len(found) < 2 and pos < search:
         lf = data.find(b"\n", pos)
         if lf < 0:
             break

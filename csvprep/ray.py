@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,9 @@ def _reader(path: str, options: Options) -> CsvReader:
 
 def _plan_file(index: int, path: str, options: Options, range_bytes: int) -> _File:
     """Read a file's start (encoding, dialect, header) and say where its ranges start."""
-    reader = _reader(path, options)
+    # the header, title rows and dialect come from the sniffed sample: a small first chunk will do
+    reader = CsvReader(path, encoding=options.encoding, delimiter=options.delimiter,
+                       chunk_bytes=min(options.chunk_bytes, 1 << 20))
     info = reader.info
     f = _File(index, path, info, reader.encoding, list(info.issues))
     size = info.size or 0
@@ -100,6 +102,34 @@ def _plan_file(index: int, path: str, options: Options, range_bytes: int) -> _Fi
     f.begin, f.begin_line = bom + end[0], end[1]
     f.starts = list(range(f.begin, size, range_bytes))
     return f
+
+
+class _Wire:
+    """A polars frame as an Arrow table on its way between tasks: Ray moves Arrow buffers
+    without copying them into a pickle (polars' own pickling is many times slower)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        try:
+            self.table: Any = frame.to_arrow()
+        except ImportError:  # no pyarrow (ray without its data extra): pickled by polars
+            self.table = frame
+
+    def frame(self) -> pl.DataFrame:
+        if isinstance(self.table, pl.DataFrame):
+            return self.table
+        out = pl.from_arrow(self.table)
+        assert isinstance(out, pl.DataFrame)
+        return out
+
+
+def _wire(r: BatchResult) -> BatchResult:
+    return replace(r, **{f.name: _Wire(getattr(r, f.name)) for f in fields(r)
+                         if isinstance(getattr(r, f.name), pl.DataFrame)})
+
+
+def _unwire(r: BatchResult) -> BatchResult:
+    return replace(r, **{f.name: getattr(r, f.name).frame() for f in fields(r)
+                         if isinstance(getattr(r, f.name), _Wire)})
 
 
 def _read(path: str, start: int, end: int) -> bytes:
@@ -137,32 +167,33 @@ def _validate(f: _File, k: int, span: ranges.Span | None, schema: Schema | None,
         if unterminated.len():
             open_at = max(open_at, int(unterminated.max()))  # type: ignore[arg-type]
     firsts = [r.key_firsts for r in results if r.key_firsts is not None and r.key_firsts.height]
-    parts: list[pl.DataFrame | None] = [None] * partitions
+    parts: list[_Wire | None] = [None] * partitions
     if firsts:
         cand = pl.concat([c.drop("first") for c in firsts]).with_columns(_source=pl.lit(f.index, pl.Int64))
         cand = cand.with_columns(_p=(pl.col("_h") % partitions).cast(pl.Int64))
         for (p,), group in cand.group_by(["_p"]):
-            parts[int(p)] = group.drop("_p", "_h")  # type: ignore[call-overload]
+            parts[int(p)] = _Wire(group.drop("_p", "_h"))  # type: ignore[call-overload]
     summary = {"read": sum(r.read for r in results), "open_at_end": bool(open_at and open_at == last_line),
                "seconds": time.perf_counter() - began}
-    return (summary, results, *parts)
+    return (summary, [_wire(r) for r in results], *parts)
 
 
-def _resolve(key: list[str], *parts: pl.DataFrame | None) -> tuple[pl.DataFrame, int, float]:
+def _resolve(key: list[str], *parts: _Wire | None) -> tuple[_Wire, int, float]:
     """One hash partition of every range's key candidates -> (the later occurrences, the
     candidates, seconds)."""
     began = time.perf_counter()
-    found = [p for p in parts if p is not None and p.height]
+    found = [f for f in (p.frame() for p in parts if p is not None) if f.height]
     cand = pl.concat(found, how="vertical_relaxed") if found else pl.DataFrame(
         schema={"_source": pl.Int64, LINE: pl.Int64, **{k: pl.String for k in key}})
-    return first_occurrences(cand, key), cand.height, time.perf_counter() - began
+    return _Wire(first_occurrences(cand, key)), cand.height, time.perf_counter() - began
 
 
-def _finish(f: _File, k: int, results: list[BatchResult], dups: pl.DataFrame, names: list[str],
+def _finish(f: _File, k: int, wired: list[BatchResult], dups_wired: _Wire, names: list[str],
             schema: Schema | None, options: Options, tmp: str) -> dict[str, Any]:
     """Apply the dataset's key duplicates to one span's batches and write its clean parts and
     rejected rows under `tmp`; returns the counts, the files and the compacted issues."""
     began = time.perf_counter()
+    results, dups = [_unwire(r) for r in wired], dups_wired.frame()
     validator = Validator(schema, f.info.header, f.info.header_line, options)
     conf = dict(schema.output) if schema else {}
     base = Path(tmp) / f"{f.index:06d}-{k:06d}.csv"
@@ -298,13 +329,13 @@ def clean(sources: str | os.PathLike | list[str | os.PathLike], object: str | No
     dups = pl.DataFrame(schema={"_source": pl.Int64, LINE: pl.Int64, "first_source": pl.Int64, "first": pl.Int64})
     if key:
         found = _unwrap(ray, [resolve_t.remote(key, *[w[3][2 + p] for w in work]) for p in range(partitions)])
-        dups = pl.concat([dups, *[d for d, _, _ in found]])
+        dups = pl.concat([dups, *[d.frame() for d, _, _ in found]])
         timings["shuffle_candidates"] = sum(n for _, n, _ in found)
         timings["shuffle_task_seconds"] = round(sum(t for _, _, t in found), 3)
     lap("shuffle")
     names = [p.name for p in files]
     tmp = Path(tempfile.mkdtemp(prefix=".csvprep-ray-", dir=out))
-    dups_ref = ray.put(dups)
+    dups_ref = ray.put(_Wire(dups))
     try:
         done = _unwrap(ray, [finish_t.remote(w[0], w[1], w[3][1], dups_ref, names, target, opts, str(tmp))
                              for w in work])

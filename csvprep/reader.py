@@ -343,7 +343,7 @@ class CsvReader:
             start += len(chunk)
             if start >= offset:
                 break
-        return breaks + 1
+        return breaks + self._start_line
 
     def _byte_chunks(self) -> Iterator[tuple[bytes, int]]:
         if self._data is not None:

@@ -97,7 +97,7 @@ def test_corpus_files(ray_local, tmp_path: Path) -> None:
             continue
         readable.append(path)
     assert len(readable) >= 10
-    got = ray_local.clean(readable, output=tmp_path / "ray", range_bytes=700)
+    got = ray_local.clean(readable, output=tmp_path / "ray", range_bytes=2000)
     assert int(got.outputs["engine"].split()[1]) > len(readable)  # some files were cut
     for path in readable:
         assert_same(got, path, refs[path])
@@ -262,3 +262,21 @@ def test_cli_several_files_need_ray(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["clean", str(src), str(src), "-o", str(tmp_path / "out.csv")])
     assert res.exit_code == 2
     assert "--engine ray" in res.output
+
+
+def test_unreadable_source_is_csvprep_error(ray_local, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(csvprep.InputError, match="empty"):
+        ray_local.clean([ROOT / "sample-data" / "contact.tsv", empty], output=tmp_path / "out")
+
+
+def test_decoding_error_names_its_line_in_a_range(ray_local, tmp_path: Path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_bytes(b"a,b\n" + b"x,y\n" * 300_000 + b"x,\xff\n" + b"x,y\n" * 10)  # past the sniffed 1 MB
+    with pytest.raises(csvprep.EncodingError) as single_error:
+        csvprep.check(src)
+    with pytest.raises(csvprep.EncodingError) as ray_error:
+        ray_local.clean(src, output=tmp_path / "out", range_bytes=200_000)
+    assert "line 300002" in str(single_error.value)
+    assert str(ray_error.value) == str(single_error.value)
