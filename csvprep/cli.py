@@ -261,6 +261,8 @@ def clean(file: tuple[str, ...], output: str, rejects: str | None, engine: str, 
 
         if rejects:
             raise _fail("--rejects: with --engine ray each source's rejects are written in the output folder")
+        if "-" in file or output == "-":
+            raise _fail("--engine ray reads files and writes a folder: standard input and output are not for it")
         options = build_options(o, None, out_delimiter=out_delimiter, line_ending=line_ending, max_rows=max_rows,
                                 max_bytes=parse_size(max_bytes) if max_bytes else None,
                                 output_format=output_format, report_rows=report_rows)
