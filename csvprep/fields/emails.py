@@ -170,15 +170,32 @@ def intl_class() -> str:
 
 
 @lru_cache(maxsize=1 << 16)
-def domain_verdict(domain: str) -> tuple[str | None, int]:
+def domain_verdict(domain: str) -> tuple[str | None, int, str | None]:
     """(email-validator's message for the part after the '@', None when valid; the longest of its
-    UTF-8 lengths as written, normalised and in IDNA ASCII, for the address length check)."""
+    UTF-8 lengths as written, normalised and in IDNA ASCII, for the address length check; its
+    normalised form, None when invalid)."""
     try:
         info = validate_email_domain_name(domain, test_environment=email_validator.TEST_ENVIRONMENT,
                                           globally_deliverable=email_validator.GLOBALLY_DELIVERABLE)
     except EmailNotValidError as exc:
-        return str(exc), 0
-    return None, max(len(d.encode("utf-8")) for d in (domain, info["domain"], info["ascii_domain"]))
+        return str(exc), 0, None
+    return None, max(len(d.encode("utf-8")) for d in (domain, info["domain"], info["ascii_domain"])), info["domain"]
+
+
+def intl_normalised(values: pl.Series) -> pl.Series:
+    """email-validator's normalised form of valid addresses that intl_verdicts decides (the local
+    part as it is: NFC already; the domain's normalised form), null for the others."""
+    letters = intl_class()
+    atom = f"[{ATEXT}{letters}]+"
+    v = pl.col("v")
+    parts = pl.when(v.str.contains(f"^{atom}(?:\\.{atom})*@")).then(v).str.splitn("@", 2)
+    frame = pl.DataFrame({"v": values.cast(pl.String)}).select(
+        local=parts.struct.field("field_0"), domain=parts.struct.field("field_1"))
+    names = frame["domain"].drop_nulls().unique()
+    known = pl.DataFrame({"domain": names, "d": [domain_verdict(d)[2] for d in names.to_list()]},
+                         schema={"domain": pl.String, "d": pl.String})
+    frame = frame.join(known, on="domain", how="left", maintain_order="left")
+    return frame.select(pl.col("local") + "@" + pl.col("d"))["local"]
 
 
 def intl_verdicts(values: pl.Series, allow_smtputf8: bool) -> pl.DataFrame:
@@ -199,7 +216,7 @@ def intl_verdicts(values: pl.Series, allow_smtputf8: bool) -> pl.DataFrame:
     odd = frame.filter(pl.col("ok") & ~pl.col("plain") & (domain != "") & ~(domain.str.starts_with("[")
                                                                               & domain.str.ends_with("]")))
     names = odd["domain"].unique()
-    checked = [domain_verdict(d) for d in names.to_list()]
+    checked = [domain_verdict(d)[:2] for d in names.to_list()]
     known = pl.DataFrame({"domain": names, "d_error": [c[0] for c in checked],
                           "d_len": [c[1] for c in checked]}, schema={"domain": pl.String, "d_error": pl.String,
                                                                       "d_len": pl.Int64})
@@ -256,11 +273,13 @@ def normalised(values: pl.Series, error: pl.Series, allow_smtputf8: bool = True)
     if not len(idx):
         return values
     sub = values.gather(idx)
-    uniq = sub.unique()
+    fast = intl_normalised(sub)  # the international path's values, vectorised; the rest once each
+    rest = fast.is_null().arg_true()
+    uniq = sub.gather(rest).unique()
     table = pl.DataFrame({"k": uniq, "n": pl.Series([reference(x, allow_smtputf8)[1] for x in uniq.to_list()],
                                                      dtype=pl.String)})
     fixed = pl.DataFrame({"k": sub}).join(table, on="k", how="left", maintain_order="left")["n"]
-    return values.clone().scatter(idx, fixed.fill_null(sub))
+    return values.clone().scatter(idx, fast.fill_null(fixed).fill_null(sub))
 
 
 def verdicts(values: pl.Series, allow_smtputf8: bool = True) -> pl.Series:
