@@ -1,6 +1,6 @@
 """Where the time of `csvprep clean --object contact` goes, stage by stage, in one thread.
 
-    python bench/stages.py --rows 1000000
+    python bench/stages.py --rows 1000000 [--profile reject-heavy]
 
 Times, one after another in this process (no overlap, unlike the CLI's two batch workers): the
 imports, reading every batch, each field type's normalisation, pandera's checks, the rules and
@@ -38,10 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--chunk-bytes", type=int, default=CHUNK_BYTES)
+    ap.add_argument("--profile", choices=gen.PROFILES, default="default", help="bench/gen.py profile")
     a = ap.parse_args(argv)
-    path = gen.default_path(a.rows)
+    path = gen.default_path(a.rows, a.profile)
     if not path.exists():
-        gen.generate(a.rows, path)
+        gen.generate(a.rows, path, profile=a.profile)
     times: dict[str, float] = defaultdict(float)
     times["imports"] = IMPORTS
 
