@@ -14,7 +14,7 @@ import polars as pl
 
 from . import ranges
 from .api import SchemaArg, resolve_schema
-from .errors import CsvprepError, EngineError, InputError, OutputError
+from .errors import CsvprepError, EngineError, InputError, OutputError, SettingsError
 from .issues import LINE, RAW, REASONS, compact_issues, expand_issues, issues_frame
 from .options import Options
 from .reader import CsvReader, ReadInfo
@@ -266,6 +266,10 @@ def clean(sources: str | os.PathLike | list[str | os.PathLike], object: str | No
     opts = replace(Options.build(options, **settings), progress=None)  # a callback would run on the workers
     if opts.output_format != "csv":
         raise OutputError("the ray engine writes CSV parts only: drop --format jsonl or use the default engine")
+    unsupported = [name for name, given in (("--seen", opts.seen), ("--no-header", opts.no_header),
+                                            ("--columns", opts.columns), ("--skip-lines", opts.skip_lines)) if given]
+    if unsupported:  # refused, not ignored: an ignored --seen would let duplicates through
+        raise SettingsError(f"{', '.join(unsupported)}: not supported by the ray engine yet: use the default engine")
     files = sources_of(sources)
     out = Path(output)
     if out.exists() and not out.is_dir():

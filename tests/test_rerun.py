@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from csvprep.cli import cli
@@ -135,3 +136,12 @@ def test_an_edited_rejects_file_out_of_order_is_renumbered_and_says_so(tmp_path)
     edited.write_text(buf.getvalue())
     report = report_of(str(edited))
     assert codes(report) == [(None, None, "rerun.renumbered"), (3, None, "row.missing_cells")]
+
+
+def test_the_ray_engine_refuses_seen_rather_than_ignoring_it(tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    out, _ = first_run(tmp_path)
+    result = run("clean", str(tmp_path / "export.csv"), "-O", "contact", "-o", str(tmp_path / "ray"),
+                 "--engine", "ray", "--seen", str(out))
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "Error: --seen: not supported by the ray engine yet: use the default engine"
