@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from .fields import per_distinct
-from .fields.dates import zone_names
+from .fields.dates import tz, zone_names
 from .fields.urls import host
 from .issues import LINE, issues_at
 
@@ -142,6 +142,21 @@ def same_kind(frame: pl.DataFrame, r: Rule) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+def with_offset(text: str, zone: str) -> str | None:
+    """A local YYYY-MM-DDTHH:MM:SS in the tzdata zone with its offset (None: invalid, or skipped
+    or repeated by a change of offset there)."""
+    import datetime as dt
+
+    try:
+        d = dt.datetime.fromisoformat(text)
+        early, late = d.replace(tzinfo=tz(zone), fold=0), d.replace(tzinfo=tz(zone), fold=1)
+        if early.utcoffset() != late.utcoffset():
+            return None
+        return early.isoformat(timespec="seconds")
+    except (ValueError, OverflowError, KeyError):
+        return None
+
+
 @rule("local_time", {"zone": "field"})
 def local_time(frame: pl.DataFrame, r: Rule) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Date-times without an offset get the offset of the IANA zone in field `zone`; without a valid zone, an error."""
@@ -153,13 +168,11 @@ def local_time(frame: pl.DataFrame, r: Rule) -> tuple[pl.DataFrame, pl.DataFrame
         naive = frame[f].str.contains(NAIVE_RE).fill_null(False)
         if not naive.any():
             continue
-        parsed = frame[f].str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
-        resolved = pl.Series([None] * frame.height, dtype=pl.String)
-        for z in zones.filter(naive & known).unique().to_list():
-            local = parsed.dt.replace_time_zone(z, ambiguous="null", non_existent="null")
-            text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
-            resolved = pl.select(pl.when(naive & (zones == z).fill_null(False)).then(text)
-                                 .otherwise(resolved)).to_series()
+        pairs = pl.DataFrame({"t": frame[f], "z": zones}).with_columns(
+            t=pl.when(naive & known).then(pl.col("t")), z=pl.when(naive & known).then(pl.col("z")))
+        uniq = pairs.unique().drop_nulls()
+        table = uniq.with_columns(r=pl.Series([with_offset(t, z) for t, z in uniq.iter_rows()], dtype=pl.String))
+        resolved = pairs.join(table, on=["t", "z"], how="left", maintain_order="left")["r"]
         out = out.with_columns(pl.when(resolved.is_not_null()).then(resolved).otherwise(pl.col(f)).alias(f))
         flagged = frame.with_columns(_no_zone=naive & ~known, _gap=naive & known & resolved.is_null())
         parts.append(issues_where(flagged, pl.col("_no_zone"), r, f, "datetime.needs_zone",
