@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 import idna
@@ -37,8 +38,9 @@ def ref_valid(url: str) -> bool:
         encoded = idna.encode(host, uts46=True, transitional=False)
     except (idna.IDNAError, UnicodeError, ValueError):
         return False
-    return all(c.isalpha() or c.isascii() is False and not c.isalnum() and c != "-" for c in labels[-1]) \
-        and (not labels[-1].isascii() or labels[-1].isalpha()) and len(encoded) <= 253
+    last = labels[-1]  # letters (with their combining marks) in any script
+    letters = all(c.isalpha() or unicodedata.category(c).startswith("M") for c in last)
+    return letters and (not last.isascii() or 2 <= len(last) <= 63) and len(encoded) <= 253
 
 
 def lowered(url: str) -> str:

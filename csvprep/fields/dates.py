@@ -248,7 +248,10 @@ class Datetime(FieldType):
             raise ValueError(problem)
         zone = self.opt(f, "timezone")
         if not isinstance(zone, str) or zone not in zone_names().values():
-            raise ValueError(f"unknown time zone {zone!r}: use an IANA name such as UTC or Europe/Zurich")
+            near = zone_names().get(zone.casefold()) if isinstance(zone, str) else None
+            hint = f" (did you mean {near!r}?)" if near else ""
+            raise ValueError(f"unknown time zone {zone!r}{hint}: use an IANA name from tzdata such as UTC or "
+                             "Europe/Zurich")
 
     def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         v = blank_to_null(s)
