@@ -96,3 +96,17 @@ def test_jsonl_refuses_csv_only_options(tmp_path) -> None:
                                  "--max-rows", "5"])
     assert r.exit_code == 2 and "CSV output only" in r.output
     assert not list(tmp_path.iterdir())
+
+
+def test_list_cells_keep_every_character_of_their_items():
+    import polars as pl
+
+    from csvprep.fields import TYPES
+    from csvprep.options import Options
+    from csvprep.schema import Field
+
+    s = pl.Series(["\x00", "RRULE:FREQ=DAILY", "a@x.com;\x00"])
+    rec = TYPES["recurrence"].normalise(s, Field(name="r", type="recurrence"), Options())
+    assert [f.mask.to_list() for f in rec.flags if f.code == "recurrence.invalid"] == [[True, False, True]]
+    emails = TYPES["email_list"].normalise(s, Field(name="e", type="email_list"), Options())
+    assert [f.mask.to_list() for f in emails.flags if f.code == "email_list.invalid"] == [[True, True, True]]

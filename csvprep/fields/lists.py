@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from ..schema import Field
 
 
-def _items(v: pl.Series, split: str) -> pl.DataFrame:
-    """One row per list item: (row, item), items trimmed and empty ones dropped."""
+def _items(v: pl.Series, item: str) -> pl.DataFrame:
+    """One row per list item (a match of the pattern `item`): (row, item), items trimmed and
+    empty ones dropped. Matching the items keeps every character of the cell (a NUL too)."""
     return (pl.DataFrame({"item": v}).with_row_index("row")
-            .with_columns(pl.col("item").str.replace_all(split, "\x00").str.split("\x00"))
+            .with_columns(pl.col("item").str.extract_all(item))
             .explode("item").with_columns(pl.col("item").str.strip_chars())
             .filter(pl.col("item").is_not_null() & (pl.col("item") != "")))
 
@@ -42,7 +43,7 @@ class EmailList(FieldType):
 
     def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         v = blank_to_null(s)
-        items = _items(v, r"[;,\n]").with_columns(pl.col("item").str.to_lowercase())
+        items = _items(v, r"[^;,\n]+").with_columns(pl.col("item").str.to_lowercase())
         smtputf8 = bool(self.opt(f, "allow_smtputf8"))
         items = items.with_columns(error=verdicts(items["item"], smtputf8))
         items = items.with_columns(item=normalised(items["item"], items["error"], smtputf8))
@@ -64,7 +65,8 @@ class Recurrence(FieldType):
 
     def normalise(self, s: pl.Series, f: Field, ctx: Options) -> Outcome:
         v = blank_to_null(s)
-        items = _items(v, r"\s+").with_columns(  # property names in capitals: rrule:FREQ=DAILY -> RRULE:FREQ=DAILY
+        # items between white space as Python's str.split sees it; property names in capitals
+        items = _items(v, r"[^\s\x1c-\x1f]+").with_columns(  # rrule:FREQ=DAILY -> RRULE:FREQ=DAILY
             (pl.col("item").str.extract(r"^([A-Za-z]*)", 1).str.to_uppercase()
              + pl.col("item").str.replace(r"^[A-Za-z]*", "")).alias("item"))
         uniq = items["item"].unique()
