@@ -17,7 +17,7 @@ import polars as pl
 from . import api
 from .connectors.hub import BulkClient, JobStatus, flag, hub_of
 from .errors import HubError, InputError, JobFailedError, OutputError, PushTimeoutError
-from .issues import COLUMNS, ISSUE_SCHEMA
+from .issues import COLUMNS, COMPACT, ISSUE_SCHEMA
 from .options import Options
 from .report import Report
 from .schema import Schema
@@ -115,9 +115,44 @@ def _read_report(path: Path) -> tuple[Any, pl.DataFrame]:
                 issues = data.pop("issues", None) if isinstance(data, dict) else None
                 return data, pl.DataFrame(issues or [], schema=ISSUE_SCHEMA)
             data = json.loads((mm[:at].rstrip().rstrip(b",") + b"\n}").decode("utf-8"))
-            body = mm[at + len(ISSUES_KEY) - 1:end + 1]
-    issues = pl.read_json(body, schema=ISSUE_SCHEMA) if body.strip() != b"[]" else pl.DataFrame(schema=ISSUE_SCHEMA)
-    return data, issues
+            return data, _read_issues(mm, at + len(ISSUES_KEY), end)
+
+
+READ_CHUNK, READ_ROWS = 8 << 20, 100_000  # bytes decoded at once, issues per compact frame when reading a report
+
+
+def _read_issues(mm: Any, start: int, end: int) -> pl.DataFrame:
+    """The issue objects between `start` and the closing bracket at `end`, decoded a chunk at a
+    time and kept as compact frames (a few hundred bytes of Python objects per issue at most
+    `slice_rows` at once, instead of one parse tree of the whole array)."""
+    import codecs
+
+    decoder, utf8 = json.JSONDecoder(), codecs.getincrementaldecoder("utf-8")()
+    chunk, slice_rows = READ_CHUNK, READ_ROWS
+    frames, rows, buf, pos, at = [], [], "", 0, start
+    while True:
+        while pos < len(buf) and buf[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(buf) - 1 and at < end:  # keep at least one character ahead
+            buf, pos = buf[pos:] + utf8.decode(mm[at:min(at + chunk, end)]), 0
+            at = min(at + chunk, end)
+            continue
+        if pos >= len(buf):
+            break
+        try:
+            item, pos = decoder.raw_decode(buf, pos)
+        except json.JSONDecodeError:
+            if at >= end:
+                raise
+            buf, pos = buf[pos:] + utf8.decode(mm[at:min(at + chunk, end)]), 0
+            at = min(at + chunk, end)
+            continue
+        rows.append(item)
+        if len(rows) >= slice_rows:
+            frames.append(pl.DataFrame(rows, schema=ISSUE_SCHEMA).cast(COMPACT))  # type: ignore[arg-type]
+            rows = []
+    frames.append(pl.DataFrame(rows, schema=ISSUE_SCHEMA).cast(COMPACT))  # type: ignore[arg-type]
+    return pl.concat(frames)
 
 
 def _copy_range(src: Any, dst: Any, offset: int, count: int) -> None:

@@ -619,12 +619,17 @@ def test_resume_of_something_that_is_not_a_push_report(runner, env, tmp_path):
     assert_one_line_failure(runner.invoke(cli, ["push", "--resume", str(tmp_path / "none.json")]), "no such report")
 
 
-def test_report_file_copies_the_issues_already_written(tmp_path):
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_report_file_copies_the_issues_already_written(tmp_path, monkeypatch, chunk):
+    import csvprep.push as pushing
+
+    monkeypatch.setattr(pushing, "READ_CHUNK", chunk)  # chunks end inside items and inside UTF-8 characters
+    monkeypatch.setattr(pushing, "READ_ROWS", 40)
     from csvprep.issues import ISSUE_SCHEMA
     from csvprep.push import PushReport, ReportFile
 
     issues = pl.DataFrame([{"line": i, "column": "c", "value": f"v{i}", "code": "x.y", "severity": "error",
-                            "message": 'say "hi"\n', "fixed": None} for i in range(2, 250)], schema=ISSUE_SCHEMA)
+                            "message": f'say "hi"\n, {{é}} ☃ {i}', "fixed": None} for i in range(2, 250)], schema=ISSUE_SCHEMA)
     rep = PushReport(file="in.csv", encoding="utf-8", delimiter=",", object="contact", read=248, rejected=248,
                      issues=issues, push={"hub": "marketing", "object": "contact", "jobs": [], "parts": []})
     path = tmp_path / "push.json"
@@ -639,5 +644,5 @@ def test_report_file_copies_the_issues_already_written(tmp_path):
     rep.issues = pl.concat([rep.issues, more])
     f.save(rep, slice_rows=100)
     loaded = PushReport.load(path)
-    assert loaded.issues.equals(rep.issues) and loaded.push["jobs"][0]["status"] == "RUNNING"
+    assert loaded.issues.cast(ISSUE_SCHEMA).equals(rep.issues.cast(ISSUE_SCHEMA)) and loaded.push["jobs"][0]["status"] == "RUNNING"
     assert json.loads(path.read_text()) == json.loads(rep.to_json())  # the same as a full write
