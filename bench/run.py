@@ -179,14 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     if len(paths) > 1 and not a.skip_baseline:
         ref = "default" if "default" in paths else profiles[0]
         print(f"\n{'profile':13s} {'polars s':>9s} {'csvprep s':>10s} {'ratio':>7s} {'CPU ratio':>10s} "
-              f"{'/ ' + ref:>12s} {'csvprep RSS':>12s}")
+              f"{'/ ' + ref:>12s} {'CPU / ' + ref:>14s} {'csvprep RSS':>12s}")
         for profile in paths:
             base, prep = (profile, BASE), (profile, CSVPREP_NAME)
             ratio = medians[prep] / medians[base]
             rel = ratio / (medians[ref, CSVPREP_NAME] / medians[ref, BASE])
+            cpu_rel = cpus[prep] / cpus[base] / (cpus[ref, CSVPREP_NAME] / cpus[ref, BASE])
             peak = max(r for _, r, _ in results[prep])
             print(f"{profile:13s} {medians[base]:9.2f} {medians[prep]:10.2f} {ratio:6.2f}x "
-                  f"{cpus[prep] / cpus[base]:9.2f}x {rel:11.2f}x {peak / 2**20:9.0f} MB")
+                  f"{cpus[prep] / cpus[base]:9.2f}x {rel:11.2f}x {cpu_rel:13.2f}x {peak / 2**20:9.0f} MB")
     return 0
 
 
