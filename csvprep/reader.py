@@ -618,9 +618,11 @@ class CsvReader:
         used = len(data)
         records = lines
         quotes = 0
+        quoted_rows = None  # the rows whose record holds a quote (None: every row)
         if q and q.encode() in data:
-            counts = lines.str.count_matches(q, literal=True).cast(pl.Int64)
-            if (counts % 2 == 1).any():
+            has_quote = lines.str.contains(q, literal=True)
+            if (lines.filter(has_quote).str.count_matches(q, literal=True) % 2 == 1).any():
+                counts = lines.str.count_matches(q, literal=True).cast(pl.Int64)
                 if b"\r" in data:  # a CRLF inside a quoted cell: the line path reads it as LF
                     return None
                 ends = (counts.cum_sum() % 2 == 0)  # the quotes are balanced after this line
@@ -635,9 +637,11 @@ class CsvReader:
                 starts = first.arg_true()
                 records = pl.DataFrame({"l": lines, "r": rid}).group_by("r", maintain_order=True).agg(
                     pl.col("l").str.join("\n"))["l"]
-            quotes = self._edge_quotes(records)
+                has_quote = records.str.contains(q, literal=True)
+            quotes = self._edge_quotes(records.filter(has_quote))
             if quotes is None:
                 return None
+            quoted_rows = has_quote
         # with every quoted cell whole in its record, polars splits each record into the cells the
         # csv module finds; it refuses a record with more cells than the header
         try:
@@ -646,7 +650,7 @@ class CsvReader:
                                 truncate_ragged_lines=False, raise_if_empty=False)
         except Exception:  # the line path says where
             return None
-        if frame.height != records.len() or self._short_or_blank(frame, records, quotes):
+        if frame.height != records.len() or self._short_or_blank(frame, records, quotes, quoted_rows):
             return None
         if self.info.trailing:  # every record ended in a delimiter, with nothing after it
             if (frame[TRAIL] != "").any():
@@ -658,17 +662,17 @@ class CsvReader:
             frame = frame.select(pl.Series(LINE, starts, dtype=pl.Int64) + first_line, pl.all())
         return frame, lines.len(), used
 
-    def _edge_quotes(self, records: pl.Series) -> int | None:
-        """The number of quote characters in `records` when every record with a quote holds only
-        whole quoted cells (doubled quotes and line breaks inside them) and unquoted cells with
-        neither; None when not."""
+    def _edge_quotes(self, quoted: pl.Series) -> int | None:
+        """The number of quote characters in `quoted` (records holding a quote) when every one
+        holds only whole quoted cells (doubled quotes and line breaks inside them) and unquoted
+        cells with neither; None when not."""
         q = self.info.dialect.quotechar or ""
-        quoted = records.filter(records.str.contains(q, literal=True))
         if not quoted.str.contains(self._edge_pattern(doubled=True, multiline=True)).all():
             return None
         return int(quoted.str.count_matches(q, literal=True).cast(pl.Int64).sum())
 
-    def _short_or_blank(self, frame: pl.DataFrame, lines: pl.Series, quotes: int) -> bool:
+    def _short_or_blank(self, frame: pl.DataFrame, lines: pl.Series, quotes: int,
+                        quoted_rows: pl.Series | None = None) -> bool:
         """Whether a record of `frame` (one row per record in `lines`, quotes at cell edges or
         doubled inside quoted cells) has fewer cells than the header or only blank cells."""
         d = self.info.dialect
@@ -679,8 +683,9 @@ class CsvReader:
         # add up to (cells - 1) a line only when every line has all the header's cells
         size = frame.select(pl.sum_horizontal(pl.all().str.len_bytes().cast(pl.Int64).sum())).item()
         if quotes:  # a doubled quote is two bytes of the line and one of its value
-            size -= frame.select(pl.sum_horizontal(pl.all().str.count_matches(q, literal=True)
-                                                   .cast(pl.Int64).sum())).item()
+            held = frame if quoted_rows is None else frame.filter(quoted_rows)
+            size -= held.select(pl.sum_horizontal(pl.all().str.count_matches(q, literal=True)
+                                                  .cast(pl.Int64).sum())).item()
         delims = int(lines.str.len_bytes().cast(pl.Int64).sum()) - size - quotes
         if delims != lines.len() * (frame.width - 1):
             return True

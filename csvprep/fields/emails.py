@@ -67,7 +67,8 @@ def fast_verdicts(values: pl.Series, allow_smtputf8: bool = True) -> pl.DataFram
     decided = valid | v.is_null()
     error = pl.Series("error", [None] * len(v), dtype=pl.String)
     # non-ASCII values skip the ASCII shapes (which leave all but a few of them undecided)
-    idx = (~decided & v.str.contains("^[\\x00-\\x7F]*$").fill_null(True)).arg_true()
+    idx = (~decided).arg_true()
+    idx = idx.filter(v.gather(idx).str.contains("^[\\x00-\\x7F]*$").fill_null(True))
     if len(idx):
         rest = _decide_rest(v.gather(idx))
         decided = decided.scatter(idx, rest["decided"])
