@@ -163,3 +163,12 @@ def test_to_pandera_validates_pipeline_frames():
         schema.validate(bad, lazy=True)
     checks = set(exc.value.failure_cases["check"].to_list())
     assert "phone.invalid" in checks
+
+
+def test_domain_of_an_address_with_letters_beyond_ascii(tmp_path):
+    # the email's domain is cut at its '@' counted in characters, whatever the local part holds
+    res = run(tmp_path, "åsa.حسن0@wernham.org,Åsa,,https://www.wernham.org/,\n"
+                        "søren@globex.com,Søren,,https://www.initech.com/,\n")
+    mismatches = res.report.issues.filter(pl.col("code") == "domain.mismatch")
+    assert mismatches["line"].to_list() == [3]
+    assert mismatches["message"].item() == "the website's domain (initech.com) differs from the email's domain (globex.com)"
