@@ -14,7 +14,7 @@ import polars as pl
 from . import connectors
 from .errors import OutputError
 from .html_report import REPORT_ROWS, RowSampler, report_format, schema_columns
-from .issues import LINE, RAW, REASONS, compact_issues, expand_issues, issues_frame
+from .issues import LINE, RAW, REASONS, IssueStore, Packed, issues_frame, pack_issues
 from .options import Options, Progress
 from .reader import CsvReader, Source
 from .report import Report
@@ -85,31 +85,32 @@ class Run:
         output format (in a thread, so the caller only appends the bytes)."""
         info, validator, report, progress = self.reader.info, self.validator, self.report, self.options.progress
         sampler = self.sampler
-        issues = [compact_issues(issues_frame(info.issues + validator.header_issues()))]
+        store = IssueStore()  # the report's issues, compressed, on disk past a few MB
+        store.append(issues_frame(info.issues + validator.header_issues()))
 
         # batches are prepared in threads while the next ones are read (polars releases the GIL);
         # one more thread finishes them in file order (key duplicates across batches), compacts
         # their issues and encodes their clean rows: the reading thread does little else
-        def finish(prepared: Future[Prepared]) -> tuple[Processed, bytes]:
+        def finish(prepared: Future[Prepared]) -> tuple[Processed, Packed]:
             done = validator.finish(prepared.result())
             if sampler is not None:
                 sampler.add(prepared.result().rows, done.rejects, done.issues)
             if encode is not None:
                 done.clean_csv = encode(done.clean)
-            return done, compact_issues(done.issues)
+            return done, pack_issues(done.issues)
 
-        def account(future: Future[tuple[Processed, bytes]], bytes_done: int) -> Processed:
-            done, compact = future.result()
+        def account(future: Future[tuple[Processed, Packed]], bytes_done: int) -> Processed:
+            done, packed = future.result()
             report.read += done.read
             report.clean += done.clean.height
             report.rejected += done.rejects.height
-            issues.append(compact)
+            store.add(packed)
             if progress:
                 progress(bytes_done, info.size)
             return done
 
         with ThreadPoolExecutor(max_workers=WORKERS) as pool, ThreadPoolExecutor(max_workers=1) as finisher:
-            pending: deque[tuple[Future[tuple[Processed, bytes]], int]] = deque()
+            pending: deque[tuple[Future[tuple[Processed, Packed]], int]] = deque()
             for batch in self.reader.batches():
                 prepared = pool.submit(validator.prepare, batch)
                 pending.append((finisher.submit(finish, prepared), batch.bytes_done))
@@ -117,8 +118,8 @@ class Run:
                     yield account(*pending.popleft())
             while pending:
                 yield account(*pending.popleft())
-        validator.forget_keys()  # no longer needed: freed before the issues are expanded
-        report.issues = expand_issues(issues)
+        validator.forget_keys()
+        report.store = store
         if sampler is not None:
             report.rows = sampler.frame()
 

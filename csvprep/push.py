@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import polars as pl
 from . import api
 from .connectors.hub import BulkClient, JobStatus, flag, hub_of
 from .errors import HubError, InputError, JobFailedError, OutputError, PushTimeoutError
-from .issues import COLUMNS, COMPACT, ISSUE_SCHEMA
+from .issues import COLUMNS, ISSUE_SCHEMA, IssueStore
 from .options import Options
 from .report import Report
 from .schema import Schema
@@ -59,7 +59,7 @@ class PushReport(Report):
         rows = data.get("rows") or {}
         return cls(file=data.get("file", ""), encoding=data.get("encoding", ""), delimiter=data.get("delimiter", ""),
                    object=data.get("object"), read=int(rows.get("read", 0)), clean=int(rows.get("clean", 0)),
-                   rejected=int(rows.get("rejected", 0)), issues=issues, connector=data.get("connector"),
+                   rejected=int(rows.get("rejected", 0)), store=issues, connector=data.get("connector"),
                    outputs=data.get("outputs") or {}, push=data["push"])
 
     # -- counts ------------------------------------------------------------------------------
@@ -99,9 +99,9 @@ MARKER = "\x00csvprep-issues\x00"
 ISSUES_KEY = b'\n  "issues": ['  # how `ReportFile` (indent 2) writes the last key
 
 
-def _read_report(path: Path) -> tuple[Any, pl.DataFrame]:
-    """A report's JSON without its issues, and its issues as a frame (polars reads them: a big
-    report is never a list of Python dicts)."""
+def _read_report(path: Path) -> tuple[Any, IssueStore]:
+    """A report's JSON without its issues, and its issues in a store (read a chunk at a time: a
+    big report is never a list of Python dicts, nor all in memory)."""
     import mmap
 
     with path.open("rb") as fh:
@@ -113,23 +113,23 @@ def _read_report(path: Path) -> tuple[Any, pl.DataFrame]:
             if at < 0 or end < at:
                 data = json.loads(mm[:].decode("utf-8"))
                 issues = data.pop("issues", None) if isinstance(data, dict) else None
-                return data, pl.DataFrame(issues or [], schema=ISSUE_SCHEMA)
+                return data, IssueStore.of(pl.DataFrame(issues or [], schema=ISSUE_SCHEMA))
             data = json.loads((mm[:at].rstrip().rstrip(b",") + b"\n}").decode("utf-8"))
             return data, _read_issues(mm, at + len(ISSUES_KEY), end)
 
 
-READ_CHUNK, READ_ROWS = 8 << 20, 100_000  # bytes decoded at once, issues per compact frame when reading a report
+READ_CHUNK, READ_ROWS = 8 << 20, 100_000  # bytes decoded at once, issues per stored batch when reading a report
 
 
-def _read_issues(mm: Any, start: int, end: int) -> pl.DataFrame:
+def _read_issues(mm: Any, start: int, end: int) -> IssueStore:
     """The issue objects between `start` and the closing bracket at `end`, decoded a chunk at a
-    time and kept as compact frames (a few hundred bytes of Python objects per issue at most
-    `slice_rows` at once, instead of one parse tree of the whole array)."""
+    time into a store (a few hundred bytes of Python objects per issue at most `slice_rows` at
+    once, instead of one parse tree of the whole array)."""
     import codecs
 
     decoder, utf8 = json.JSONDecoder(), codecs.getincrementaldecoder("utf-8")()
     chunk, slice_rows = READ_CHUNK, READ_ROWS
-    frames, rows, buf, pos, at = [], [], "", 0, start
+    store, rows, buf, pos, at = IssueStore(), [], "", 0, start
     while True:
         while pos < len(buf) and buf[pos] in " \t\r\n,":
             pos += 1
@@ -149,10 +149,10 @@ def _read_issues(mm: Any, start: int, end: int) -> pl.DataFrame:
             continue
         rows.append(item)
         if len(rows) >= slice_rows:
-            frames.append(pl.DataFrame(rows, schema=ISSUE_SCHEMA).cast(COMPACT))  # type: ignore[arg-type]
+            store.append(pl.DataFrame(rows, schema=ISSUE_SCHEMA))
             rows = []
-    frames.append(pl.DataFrame(rows, schema=ISSUE_SCHEMA).cast(COMPACT))  # type: ignore[arg-type]
-    return pl.concat(frames)
+    store.append(pl.DataFrame(rows, schema=ISSUE_SCHEMA))
+    return store
 
 
 def _copy_range(src: Any, dst: Any, offset: int, count: int) -> None:
@@ -198,7 +198,7 @@ class ReportFile:
         head = {**report.to_dict(include_issues=False), "issues": MARKER}
         before, after = json.dumps(head, indent=2, ensure_ascii=False).split(json.dumps(MARKER), 1)
         start = before.encode("utf-8") + b"["
-        reuse = self.span is not None and report.issues.height >= self.count and self._stat() == self.stamp
+        reuse = self.span is not None and report.store.height >= self.count and self._stat() == self.stamp
         f = AtomicFile(self.path)
         with f.writing() as fh:
             fh.write(start)
@@ -208,14 +208,15 @@ class ReportFile:
                 with self.path.open("rb") as old:
                     _copy_range(old, fh, a, b - a)
                 end, done = end + b - a, self.count
-            rest = report.issues.slice(done).select(COLUMNS)
-            for at in range(0, rest.height, slice_rows):
-                chunk = (b"," if done or at else b"") + rest.slice(at, slice_rows).write_json().encode("utf-8")[1:-1]
-                fh.write(chunk)
-                end += len(chunk)
+            for rest in report.store.frames(done):
+                rest = rest.select(COLUMNS)
+                for at in range(0, rest.height, slice_rows):
+                    chunk = (b"," if done else b"") + rest.slice(at, slice_rows).write_json().encode("utf-8")[1:-1]
+                    fh.write(chunk)
+                    end, done = end + len(chunk), done + min(slice_rows, rest.height - at)
             fh.write(b"]" + after.encode("utf-8"))
         f.commit()
-        self.span, self.count, self.stamp = (len(start), end), report.issues.height, self._stat()
+        self.span, self.count, self.stamp = (len(start), end), report.store.height, self._stat()
 
 
 # -- line ranges: the source lines of a part's records, "2-9,11-40" ------------------------------
@@ -526,8 +527,7 @@ class Pusher:
         part["unmapped"] = unmapped
         part["settled"] = True
         if issues:
-            new = pl.DataFrame(issues, schema=ISSUE_SCHEMA).cast(dict(self.report.issues.schema))
-            self.report.issues = pl.concat([self.report.issues, new], how="vertical")
+            self.report.store.append(pl.DataFrame(issues, schema=ISSUE_SCHEMA))
         self.save()
         self.on_event(f"job {part['job']} (part {part['part']}): {part['accepted']} accepted, {part['failed']} "
                       f"rejected by the target ({unmapped} not matched to a line)")
@@ -631,7 +631,7 @@ def push(source: str | os.PathLike, *, object: str | None = None, schema: Schema
     pushed: PushReport | None = None
     try:
         report = api.clean_file(source, output, schema=resolved, rejects=rejects, options=opts, clean_lines=lines)
-        pushed = PushReport(**{k: getattr(report, k) for k in report.__dataclass_fields__})
+        pushed = PushReport(**{f.name: getattr(report, f.name) for f in fields(report)})
         paths = [Path(x) for x in report.outputs.get("parts", [report.outputs.get("clean")]) if x]
         conf = dict(resolved.output) if resolved else {}
         separator = delimiter_char(opts.out_delimiter or conf.get("delimiter", ","))
@@ -654,8 +654,7 @@ def push(source: str | os.PathLike, *, object: str | None = None, schema: Schema
             if temp is not None:  # removed below: the report keeps no path into it
                 pushed.outputs = {k: v for k, v in pushed.outputs.items() if k == "report"}
             if issues:
-                new = pl.DataFrame(issues, schema=ISSUE_SCHEMA).cast(dict(pushed.issues.schema))
-                pushed.issues = pl.concat([new, pushed.issues], how="vertical")
+                pushed.store.append_frame(pl.DataFrame(issues, schema=ISSUE_SCHEMA), first=True)
             pusher.save()
             return pushed
         pusher.save()
