@@ -1,31 +1,38 @@
 """First occurrences of key values across batches, exact, in bounded memory.
 
-Memory holds 12 bytes per distinct key: its 64-bit hash and its number, in runs sorted by hash
-(merged as they grow, like a log-structured merge tree, up to MAX_RUN keys a run), so a batch is
-looked up with binary searches whose cost does not grow with the keys seen. The key texts and
-their first lines are kept in number order in memory until they pass `spill_bytes`, then in
-files in a temporary folder (one a spill: each key's offset and first line, then its text),
-of which only the keys a batch's hashes hit are read back (two small reads each; no mapping, so
-nothing read stays resident). A later row whose key hash matches is confirmed by comparing the
-texts: hash collisions never make a false duplicate.
+Memory holds 4 bytes per distinct key: the upper 32 bits of its 64-bit hash (its fingerprint),
+in runs sorted by fingerprint (merged as they grow, like a log-structured merge tree, up to
+MAX_RUN keys a run), so a batch is looked up with binary searches whose cost does not grow with
+the keys seen. Each run also has the number of each key, in the same order: in memory while the
+run is small, in a file once it holds MEMORY_RUN keys, read back only at the positions a batch's
+fingerprints hit. The key texts and their first lines are kept in number order in memory until
+they pass `spill_bytes`, then in files in a temporary folder (one a spill: each key's offset and
+first line, then its text), of which only the keys a batch's fingerprints hit are read back (two
+small reads each; no mapping, so nothing read stays resident). A later row whose fingerprint
+matches is confirmed by comparing the texts: fingerprint or hash collisions never make a false
+duplicate (at 50M keys about 1% of the lookups hit some other key's fingerprint and cost a read).
 """
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import struct
 import tempfile
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from .issues import LINE
 
 SPILL_BYTES = 64 << 20
-MAX_RUN = 1 << 24  # keys a sorted run holds at most (merging larger ones would double their memory)
-RUN_SCHEMA = {"_h": pl.UInt64, "_id": pl.UInt32}
+MAX_RUN = 1 << 22  # keys a sorted run holds at most (a merge holds both runs and the result at once)
+MEMORY_RUN = 1 << 20  # a run of this many keys or more keeps their numbers in a file
+DENSE_READ = 4096  # hits in one run past which its whole numbers file is read at once, not one by one
 
 
 @dataclass
@@ -66,13 +73,76 @@ def first_in_batch(frame: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     return frame
 
 
+def fingerprint(hashes: pl.Series) -> pl.Series:
+    """The upper 32 bits of 64-bit key hashes: what the runs hold in memory."""
+    return (hashes.cast(pl.UInt64) // (1 << 32)).cast(pl.UInt32).alias("_f")
+
+
+class Run:
+    """Fingerprints in ascending order and the key number of each, in the same order: in
+    memory for a small run, in a file (uint32, little-endian) from MEMORY_RUN keys on."""
+
+    _names = itertools.count()
+
+    def __init__(self, fp: pl.Series, ids: pl.Series, folder: Callable[[], Path]) -> None:
+        self.fp = fp.rechunk()
+        self.ids: pl.Series | None = ids.rechunk()
+        self.path: Path | None = None
+        if len(fp) >= MEMORY_RUN:
+            self.path = folder() / f"run-{next(self._names)}.ids"
+            self.path.write_bytes(ids.to_numpy().astype("<u4").tobytes())
+            self.ids = None
+
+    def __len__(self) -> int:
+        return len(self.fp)
+
+    def numbers(self, pos: pl.Series | None = None) -> pl.Series:
+        """The key numbers at positions `pos` (all of them when None)."""
+        if self.ids is not None:
+            return self.ids if pos is None else self.ids.gather(pos)
+        assert self.path is not None
+        if pos is None or len(pos) > DENSE_READ:  # many hits: the whole file, briefly
+            every = pl.Series("_id", np.fromfile(self.path, dtype="<u4"), dtype=pl.UInt32)
+            return every if pos is None else every.gather(pos)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            found = [int.from_bytes(os.pread(fd, 4, 4 * p), "little") for p in pos.to_list()]
+        finally:
+            os.close(fd)
+        return pl.Series("_id", found, dtype=pl.UInt32)
+
+    def frame(self) -> pl.DataFrame:
+        """`_f` and `_id`, for a merge."""
+        return pl.DataFrame({"_f": self.fp, "_id": self.numbers()})
+
+    def hits(self, probe: pl.DataFrame) -> pl.DataFrame | None:
+        """(`_i`, `_id`) for each probe row (`_i`, `_f`, sorted by `_f`) and each key of this run
+        with its fingerprint."""
+        f, want = self.fp, probe["_f"]
+        lo = f.search_sorted(want, side="left")
+        # equal fingerprints are rare: where the one at `lo` differs, nothing to look for
+        eq = pl.select((f.gather(lo.clip(upper_bound=len(f) - 1)) == want) & (lo < len(f))).to_series()
+        idx = eq.arg_true()
+        if not len(idx):
+            return None
+        found = pl.DataFrame({"_i": probe["_i"].gather(idx), "lo": lo.gather(idx),
+                              "hi": f.search_sorted(want.gather(idx), side="right")})
+        pos = found.select("_i", pos=pl.int_ranges("lo", "hi", dtype=pl.UInt32)).explode("pos")
+        return pos.select("_i", _id=self.numbers(pos["pos"]))
+
+    def delete(self) -> None:
+        """Remove the numbers file."""
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
 class KeyIndex:
     """The first line of each key value seen so far."""
 
     def __init__(self, key: list[str], spill_bytes: int = SPILL_BYTES) -> None:
         self.key = key
         self.spill_bytes = spill_bytes
-        self.runs: list[pl.DataFrame] = []  # sorted by _h; sizes shrink along the list
+        self.runs: list[Run] = []  # sizes shrink along the list
         self.stores: list[pl.DataFrame | Spilled] = []  # key texts and `first`, in key-number order
         self.starts: list[int] = []  # the number of each store's first key
         self.count = 0
@@ -88,15 +158,8 @@ class KeyIndex:
         if not self.count or not cand.height:
             return out
         probe = pl.DataFrame({"_i": pl.int_range(0, cand.height, dtype=pl.UInt32, eager=True),
-                              "_h": key_hash(cand, self.key)}).sort("_h")
-        hits = []
-        for run in self.runs:  # binary searches: the range of equal hashes in each run
-            h = run["_h"]
-            lo, hi = h.search_sorted(probe["_h"], side="left"), h.search_sorted(probe["_h"], side="right")
-            found = pl.DataFrame({"_i": probe["_i"], "lo": lo, "hi": hi}).filter(pl.col("hi") > pl.col("lo"))
-            if found.height:
-                pos = found.select("_i", pos=pl.int_ranges("lo", "hi", dtype=pl.UInt32)).explode("pos")
-                hits.append(pos.select("_i", _id=run["_id"].gather(pos["pos"])))
+                              "_f": fingerprint(key_hash(cand, self.key))}).sort("_f")
+        hits = [h for h in (run.hits(probe) for run in self.runs) if h is not None]
         if not hits:
             return out
         pairs = pl.concat(hits)
@@ -119,16 +182,20 @@ class KeyIndex:
         self.starts.append(self.count)
         self.stores.append(texts)
         self.in_memory += texts.estimated_size()
-        run = pl.DataFrame({"_h": key_hash(new, self.key).cast(pl.UInt64),
+        run = pl.DataFrame({"_f": fingerprint(key_hash(new, self.key).cast(pl.UInt64)),
                             "_id": pl.int_range(self.count, self.count + new.height, dtype=pl.UInt32, eager=True)})
         self.count += new.height
-        self.runs.append(run.sort("_h"))
+        run = run.sort("_f")
+        self.runs.append(Run(run["_f"], run["_id"], self._folder))
         # merge the newest runs while the last is at least half the one before: log(keys) runs of
         # geometric sizes, each key merged log(keys) times
-        while (len(self.runs) > 1 and 2 * self.runs[-1].height >= self.runs[-2].height
-               and self.runs[-1].height + self.runs[-2].height <= MAX_RUN):
-            last = self.runs.pop()
-            self.runs[-1] = self.runs[-1].merge_sorted(last, "_h")
+        while (len(self.runs) > 1 and 2 * len(self.runs[-1]) >= len(self.runs[-2])
+               and len(self.runs[-1]) + len(self.runs[-2]) <= MAX_RUN):
+            last, before = self.runs.pop(), self.runs.pop()
+            merged = before.frame().merge_sorted(last.frame(), "_f")
+            self.runs.append(Run(merged["_f"], merged["_id"], self._folder))
+            before.delete()
+            last.delete()
         if self.in_memory > self.spill_bytes:
             self._spill()
 
@@ -153,18 +220,22 @@ class KeyIndex:
         return pl.DataFrame({"_t": texts, "first": firsts, "_id": at},
                             schema={"_t": pl.String, "first": pl.Int64, "_id": pl.UInt32})
 
-    def _spill(self) -> None:
-        """Write the stores held in memory to one file (they hold consecutive key numbers)."""
+    def _folder(self) -> Path:
+        """The temporary folder of the spills and run files (removed with the index)."""
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="csvprep-keys-"))
             weakref.finalize(self, shutil.rmtree, self._dir, True)
+        return self._dir
+
+    def _spill(self) -> None:
+        """Write the stores held in memory to one file (they hold consecutive key numbers)."""
         held = [i for i, s in enumerate(self.stores) if isinstance(s, pl.DataFrame)]
         if not held:
             return
         first = held[0]
         stores = [self.stores[i] for i in held]
         n = sum(f.height for f in stores)  # type: ignore[union-attr]
-        path = self._dir / f"{first}.keys"
+        path = self._folder() / f"{first}.keys"
         with open(path, "wb") as fh:  # the (offset, first) records, then the texts: a store at a time
             offset = 16 * n
             for f in stores:

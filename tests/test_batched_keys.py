@@ -10,6 +10,16 @@ from csvprep import keys
 from csvprep.keys import KeyIndex
 
 
+@pytest.fixture(params=["memory", "files", "files-dense"])
+def runs(request, monkeypatch):
+    """The runs' key numbers in memory, in files read at each hit, and in files read whole."""
+    if request.param != "memory":
+        monkeypatch.setattr(keys, "MEMORY_RUN", 1)
+    if request.param == "files-dense":
+        monkeypatch.setattr(keys, "DENSE_READ", 0)
+    return request.param
+
+
 def batch(lines: list[int], emails: list[str]) -> pl.DataFrame:
     return pl.DataFrame({"_line": lines, "email": emails})
 
@@ -23,7 +33,7 @@ def feed(index: KeyIndex, frame: pl.DataFrame) -> list[int | None]:
 
 
 @pytest.mark.parametrize("spill", [1 << 30, 0])  # in memory, and spilled to disk after every batch
-def test_first_lines_across_batches(spill: int) -> None:
+def test_first_lines_across_batches(runs, spill: int) -> None:
     index = KeyIndex(["email"], spill_bytes=spill)
     assert feed(index, batch([2, 3, 4], ["a@x.com", "b@x.com", "c@x.com"])) == [None, None, None]
     assert feed(index, batch([5, 6], ["b@x.com", "d@x.com"])) == [3, None]
@@ -34,7 +44,7 @@ def test_first_lines_across_batches(spill: int) -> None:
 
 
 @pytest.mark.parametrize("spill", [1 << 30, 0])
-def test_hash_collisions_are_not_duplicates(monkeypatch, spill: int) -> None:
+def test_hash_collisions_are_not_duplicates(runs, monkeypatch, spill: int) -> None:
     monkeypatch.setattr(keys, "key_hash", lambda frame, key: pl.Series("_h", [7] * frame.height, dtype=pl.UInt64))
     index = KeyIndex(["email"], spill_bytes=spill)
     feed(index, batch([2, 3], ["a@x.com", "b@x.com"]))
@@ -51,7 +61,7 @@ def test_composite_keys() -> None:
 
 @pytest.mark.parametrize("spill", [1 << 30, 0])
 @pytest.mark.parametrize("buckets", [None, 5])  # the real hash, and one that collides all the time
-def test_many_batches_agree_with_a_dict(monkeypatch, spill: int, buckets: int | None) -> None:
+def test_many_batches_agree_with_a_dict(runs, monkeypatch, spill: int, buckets: int | None) -> None:
     """Against a plain dict over many batches (40 stores, spilled or not): the texts of the hits
     are read back from many stores at once; colliding hashes change nothing."""
     if buckets:
@@ -75,7 +85,7 @@ def test_many_batches_agree_with_a_dict(monkeypatch, spill: int, buckets: int | 
 
 
 @pytest.mark.parametrize("spill", [1 << 30, 0])
-def test_composite_keys_across_spilled_batches_agree_with_a_dict(spill: int) -> None:
+def test_composite_keys_across_spilled_batches_agree_with_a_dict(runs, spill: int) -> None:
     """Values that would run together when joined (`1:2` + `3` and `1` + `2:3`) stay apart."""
     rng = random.Random(7)
     index = KeyIndex(["a", "b"], spill_bytes=spill)
