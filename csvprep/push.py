@@ -102,26 +102,56 @@ ISSUES_KEY = b'\n  "issues": ['  # how `ReportFile` (indent 2) writes the last k
 def _read_report(path: Path) -> tuple[Any, IssueStore]:
     """A report's JSON without its issues, and its issues in a store (read a chunk at a time: a
     big report is never a list of Python dicts, nor all in memory)."""
-    import mmap
-
     with path.open("rb") as fh:
         if os.fstat(fh.fileno()).st_size == 0:
             raise ValueError("empty file")
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            at = mm.find(ISSUES_KEY)
-            end = mm.rfind(b"]")
-            if at < 0 or end < at:
-                data = json.loads(mm[:].decode("utf-8"))
-                issues = data.pop("issues", None) if isinstance(data, dict) else None
-                return data, IssueStore.of(pl.DataFrame(issues or [], schema=ISSUE_SCHEMA))
-            data = json.loads((mm[:at].rstrip().rstrip(b",") + b"\n}").decode("utf-8"))
-            return data, _read_issues(mm, at + len(ISSUES_KEY), end)
+        view = FileView(fh)
+        at = view.find(ISSUES_KEY)
+        end = view.rfind(b"]")
+        if at < 0 or end < at:
+            data = json.loads(view[:].decode("utf-8"))
+            issues = data.pop("issues", None) if isinstance(data, dict) else None
+            return data, IssueStore.of(pl.DataFrame(issues or [], schema=ISSUE_SCHEMA))
+        data = json.loads((view[:at].rstrip().rstrip(b",") + b"\n}").decode("utf-8"))
+        return data, _read_issues(view, at + len(ISSUES_KEY), end)
+
+
+class FileView:
+    """Slices, find and rfind of an open file by reads (not a memory map, whose pages would
+    all count as resident memory once read: a 550 MB report made a 830 MB resume)."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fd = fh.fileno()
+        self.size = os.fstat(self.fd).st_size
+
+    def __getitem__(self, s: slice) -> bytes:
+        start, stop, _ = s.indices(self.size)
+        return os.pread(self.fd, max(stop - start, 0), start)
+
+    def find(self, sub: bytes, block: int = 1 << 20) -> int:
+        at = 0
+        while at < self.size:
+            found = self[at:at + block + len(sub) - 1].find(sub)
+            if found >= 0:
+                return at + found
+            at += block
+        return -1
+
+    def rfind(self, sub: bytes, block: int = 1 << 16) -> int:
+        end = self.size
+        while end > 0:
+            start = max(end - block, 0)
+            found = self[start:end + len(sub) - 1].rfind(sub)
+            if found >= 0:
+                return start + found
+            end = start
+        return -1
 
 
 READ_CHUNK, READ_ROWS = 8 << 20, 100_000  # bytes decoded at once, issues per stored batch when reading a report
 
 
-def _read_issues(mm: Any, start: int, end: int) -> IssueStore:
+def _read_issues(mm: FileView, start: int, end: int) -> IssueStore:
     """The issue objects between `start` and the closing bracket at `end`, decoded a chunk at a
     time into a store (a few hundred bytes of Python objects per issue at most `slice_rows` at
     once, instead of one parse tree of the whole array)."""

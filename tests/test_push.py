@@ -646,3 +646,23 @@ def test_report_file_copies_the_issues_already_written(tmp_path, monkeypatch, ch
     loaded = PushReport.load(path)
     assert loaded.issues.cast(ISSUE_SCHEMA).equals(rep.issues.cast(ISSUE_SCHEMA)) and loaded.push["jobs"][0]["status"] == "RUNNING"
     assert json.loads(path.read_text()) == json.loads(rep.to_json())  # the same as a full write
+
+
+def test_file_view_finds_like_bytes(tmp_path):
+    # the report is searched with reads in blocks (no memory map): a match across blocks is found
+    import random
+
+    from csvprep.push import FileView
+
+    rng = random.Random(5)
+    for n in range(40):
+        data = bytes(rng.choice(b'ab]\n "') for _ in range(rng.randrange(0, 300)))
+        p = tmp_path / f"{n}.json"
+        p.write_bytes(data)
+        with p.open("rb") as fh:
+            view = FileView(fh)
+            assert view[:] == data and view[3:9] == data[3:9]
+            for sub in (b"]", b"ab", b'"a]', b"\n \""):
+                for block in (1, 2, 7, 64):
+                    assert view.find(sub, block) == data.find(sub)
+                    assert view.rfind(sub, block) == data.rfind(sub)
