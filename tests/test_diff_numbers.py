@@ -73,7 +73,7 @@ def ref_decimal(text: str | None, precision: int | None, scale: int | None, comm
         ctx.prec = 10_000
         q = d.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP) if d.as_tuple().exponent < -scale else d
     if precision is not None and q != 0:
-        integer_digits = len(str(int(abs(q)))) if abs(q) >= 1 else 0
+        integer_digits = q.adjusted() + 1 if abs(q) >= 1 else 0  # exact, whatever the exponent (1e5000)
         if integer_digits > precision - scale:
             return None, True, None
     return q, False, (format(abs(q) if q == 0 else q, "f") if q is not d else None)
@@ -109,7 +109,8 @@ def numbers(draw: st.DrawFn) -> str:
 
 values = st.one_of(numbers(), numbers(), st.text("0123456789+-.,$ e", max_size=12),
                    st.sampled_from(["٤٢", "４２", "9223372036854775807", "-9223372036854775808", "+-7", "-$3.50",
-                                    "$-3.50", "12.345", "9.995", "1.234,56", "0.005", "-0.005", "", "  7 "]))
+                                    "$-3.50", "12.345", "9.995", "1.234,56", "0.005", "-0.005", "", "  7 ",
+                                    "1e5000", "-1E4301", "1e-5000"]))
 batch = st.lists(values, min_size=1, max_size=BATCH)
 
 

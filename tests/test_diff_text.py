@@ -12,10 +12,15 @@ from csvprep.schema import Field
 CHOICES = ["Straße", "Open", "İstanbul", "ΣΟΦΙΑ", "ǅemal", "Ǆ", "ﬁsh", "Größe", "done", "Done"]
 
 
+# Unicode's White_Space characters: Python's str.isspace() less U+001C..U+001F (information
+# separators, which Python also counts as space). What csvprep trims around a value.
+WHITE_SPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace() and not 0x1C <= c <= 0x1F)
+
+
 def ref_enum(text: str | None) -> str | None:
     """README: a value matching a choice case-insensitively (casefold, both sides) is written as the
     first listed choice of that fold; others pass unchanged (field.choices rejects them later)."""
-    t = (text or "").strip()
+    t = (text or "").strip(WHITE_SPACE)
     if not t:
         return None
     folded = {}
@@ -57,7 +62,7 @@ def test_boolean_tokens(texts: list[str], tokens: tuple[str, str]) -> None:
     truthy = {"true", "t", "yes", "y", "1", "on", "x", "checked"}
     falsy = {"false", "f", "no", "n", "0", "off", "unchecked"}
     for t, (value, codes) in zip(texts, got):
-        k = t.strip().lower()
+        k = t.strip(WHITE_SPACE).lower()
         want = None if not k else tokens[0] if k in truthy else tokens[1] if k in falsy else "error"
         assert (("boolean.invalid" in errors(codes)) if want == "error" else value == want), (t, value, codes)
 
