@@ -794,6 +794,8 @@ class CsvReader:
         enough = len(filled) >= TRAIL_ROWS
         if self.has_header:
             raw = list(row["fields"])
+            # a header that ends in the delimiter too makes one data row enough to tell
+            enough = enough or (len(raw) > 1 and not raw[-1].strip() and len(filled) >= 1)
             if len(raw) > 1 and not raw[-1].strip() and enough and all(len(r) == len(raw) and r[-1] == "" for r in filled):
                 raw.pop()  # the header ends in the delimiter too: no column without a name
             header, header_issues, width = self._header_names(raw, row[LINE], row[RAW])

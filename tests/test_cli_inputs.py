@@ -110,6 +110,16 @@ def test_a_trailing_delimiter_on_the_header_too_gives_no_blank_column(tmp_path):
     assert out.read_text() == "a,b,c\n1,2,3\n4,5,6\n"
 
 
+def test_one_data_row_is_enough_when_the_header_ends_in_the_delimiter_too(tmp_path):
+    src = write(tmp_path, "t.csv", b"a,b,c,\n1,2,3,\n")
+    assert codes(report_of(src)) == [(None, None, "row.trailing_delimiter")]
+    out = tmp_path / "clean.csv"
+    assert run("clean", src, "-o", str(out), "-q").exit_code == 0
+    assert out.read_text() == "a,b,c\n1,2,3\n"
+    # a header without one: one row ending in an empty cell is only an extra cell
+    assert codes(report_of(write(tmp_path, "u.csv", b"a,b,c\n1,2,3,\n"))) == [(2, None, "row.extra_cells")]
+
+
 def test_a_value_after_the_trailing_delimiter_is_still_an_extra_cell(tmp_path):
     report = report_of(write(tmp_path, "t.csv", b"a,b\n1,2,\n3,4,\n5,6,x\n"))
     # the sample decides: not every row ends in an empty cell, so nothing is taken as trailing
