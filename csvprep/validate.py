@@ -359,9 +359,15 @@ class Validator:
     @staticmethod
     def _reasons(issues: pl.DataFrame) -> pl.DataFrame:
         """`_line` and `_reasons` ("code (column); ...") of the lines with an error among `issues`."""
-        return issues.filter(pl.col("severity") == "error").group_by("line").agg(
-            pl.format("{} ({})", pl.col("code"), pl.col("column").fill_null("row")).str.join("; ").alias(REASONS)
-        ).rename({"line": LINE})
+        errors = issues.filter(pl.col("severity") == "error").select(
+            pl.col("line").alias(LINE), pl.format("{} ({})", pl.col("code"), pl.col("column").fill_null("row")).alias(REASONS))
+        # most rejected lines have one error: only lines with several are grouped (a group_by
+        # with a string join costs several times the rest when most rows are rejected)
+        several = errors[LINE].is_duplicated()
+        if not several.any():
+            return errors
+        joined = errors.filter(several).group_by(LINE, maintain_order=True).agg(pl.col(REASONS).str.join("; "))
+        return pl.concat([errors.filter(~several), joined])
 
     def _rejected(self, rows: pl.DataFrame, bad: pl.DataFrame) -> pl.DataFrame:
         """The rejects file's rows: `rows` (cells, `_reasons`) and `bad` (`_raw`, `_reasons`)."""
