@@ -197,3 +197,15 @@ def international(draw) -> str:
 def test_international_addresses_agree_with_email_validator(values: list[str]) -> None:
     assert_exact(values)
     assert_exact([v.lower() for v in values])
+
+
+def test_the_refusal_is_made_once_per_local_part_without_its_trailing_ascii() -> None:
+    """Local parts that share their letters beyond ASCII up to a trailing ASCII run (one stem)
+    get the same refusal; ASCII local parts (the empty stem) none, whatever their domain."""
+    values = ["åsa.jones12@acme.com", "åsa.lee@acme.com", "åsa@acme.com", "åsa.lee7@bücher.de", "x.åsa.y@acme.com",
+              "ø.ñ1@acme.com", "ñ.ø@acme.com", "ab12@bücher.de", "ab@x..com", "åsa.lee@", "åsa9@acme.c0m"]
+    assert_exact(values)
+    refused = emails.fast_verdicts(pl.Series(values), allow_smtputf8=False)
+    assert refused["decided"].all()
+    assert refused["error"].to_list()[:3] == ["Internationalized characters before the @-sign are not supported: 'å'."] * 3
+    assert refused["error"][7] is None

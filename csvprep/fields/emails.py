@@ -199,10 +199,43 @@ def intl_normalised(values: pl.Series) -> pl.Series:
     return frame.select(pl.col("local") + "@" + pl.col("d"))["local"]
 
 
+def _domain_table(domains: pl.Series) -> pl.DataFrame:
+    """Per distinct domain (after the '@'): `plain` (a valid ASCII host the patterns decide),
+    `literal` ([...]), `d_error` (email-validator's message for the others, but the empty one)
+    and `d_len` (the length the address length check counts, plain or checked)."""
+    d = pl.col("domain")
+    plain = d.str.contains(f"^(?:{LABEL}\\.)+{TLD}$") & ~d.str.contains("--", literal=True) & ~(
+        "@" + d).str.contains(SPECIAL_USE_END)
+    table = domains.drop_nulls().unique().alias("domain").to_frame().with_columns(
+        plain=plain.fill_null(False), literal=d.str.starts_with("[") & d.str.ends_with("]"))
+    odd = table.filter(~pl.col("plain") & (d != "") & ~pl.col("literal"))["domain"]
+    checked = [domain_verdict(x)[:2] for x in odd.to_list()]
+    known = pl.DataFrame({"domain": odd, "d_error": [c[0] for c in checked], "d_len": [c[1] for c in checked]},
+                         schema={"domain": pl.String, "d_error": pl.String, "d_len": pl.Int64})
+    return table.join(known, on="domain", how="left").with_columns(
+        d_len=pl.when("plain").then(d.str.len_bytes().cast(pl.Int64)).otherwise(pl.col("d_len")))
+
+
+def _letters_table(stems: pl.Series) -> pl.DataFrame:
+    """Per distinct stem (a local part without its trailing ASCII): `intl` (it has letters beyond
+    ASCII) and `bad`, the SMTPUTF8 refusal, which lists the distinct letters (made once per set)."""
+    table = stems.drop_nulls().unique().alias("stem").to_frame().with_columns(
+        letters=pl.col("stem").str.replace_all("[\\x00-\\x7F]+", ""))
+    sets = table["letters"].filter(table["letters"] != "").unique()
+    bad = pl.DataFrame({"letters": sets, "bad": [
+        SMTPUTF8_MESSAGE + ", ".join(f"'{c}'" for c in sorted(set(x))) + "." for x in sets.to_list()]},
+        schema={"letters": pl.String, "bad": pl.String})
+    return table.join(bad, on="letters", how="left").select("stem", intl=pl.col("letters") != "", bad="bad")
+
+
 def intl_verdicts(values: pl.Series, allow_smtputf8: bool) -> pl.DataFrame:
     """`decided` and `error` (as fast_verdicts) for addresses whose local part is a dot-atom of
     ASCII atom characters and `intl_class` letters (lower case ASCII): the SMTPUTF8 refusal, the
-    empty domain and the domain's own verdict as email-validator gives them, in its order."""
+    empty domain and the domain's own verdict as email-validator gives them, in its order.
+    What depends on the domain is worked out once per distinct domain, and the refusal once per
+    distinct local part without its trailing ASCII (same letters beyond ASCII: 'åsa.jones12'
+    and 'åsa.lee7' share 'åsa'), in small tables joined back (most rows of an international
+    file end here: per-row regexes and replacements cost several times these joins)."""
     letters = intl_class()
     atom = f"[{ATEXT}{letters}]+"
     v = pl.col("v")
@@ -210,33 +243,19 @@ def intl_verdicts(values: pl.Series, allow_smtputf8: bool) -> pl.DataFrame:
         ok=v.str.contains(f"^{atom}(?:\\.{atom})*@").fill_null(False))
     parts = pl.when("ok").then(v).str.splitn("@", 2)  # str.find counts bytes, str.slice characters
     frame = frame.with_columns(local=parts.struct.field("field_0"), domain=parts.struct.field("field_1"))
+    frame = frame.join(_domain_table(frame["domain"]), on="domain", how="left", maintain_order="left")
+    refused, bad = pl.lit(False), pl.lit(None, pl.String)
+    if not allow_smtputf8:
+        stems = frame.select(pl.col("local").str.replace("[\\x00-\\x7F]+$", ""))["local"].alias("stem")
+        frame = frame.with_columns(stem=stems).join(_letters_table(stems), on="stem", how="left", maintain_order="left")
+        refused, bad = pl.col("intl"), pl.col("bad")
     domain = pl.col("domain")
-    plain = (domain.str.contains(f"^(?:{LABEL}\\.)+{TLD}$") & ~domain.str.contains("--", literal=True)
-             & ~("@" + domain).str.contains(SPECIAL_USE_END))
-    frame = frame.with_columns(plain=plain.fill_null(False), intl=pl.col("local").str.contains("[^\\x00-\\x7F]"))
-    odd = frame.filter(pl.col("ok") & ~pl.col("plain") & (domain != "") & ~(domain.str.starts_with("[")
-                                                                              & domain.str.ends_with("]")))
-    names = odd["domain"].unique()
-    checked = [domain_verdict(d)[:2] for d in names.to_list()]
-    known = pl.DataFrame({"domain": names, "d_error": [c[0] for c in checked],
-                          "d_len": [c[1] for c in checked]}, schema={"domain": pl.String, "d_error": pl.String,
-                                                                      "d_len": pl.Int64})
-    frame = frame.join(known, on="domain", how="left", maintain_order="left")
-    size = pl.col("local").str.len_bytes().cast(pl.Int64) + 1 + pl.when("plain").then(
-        domain.str.len_bytes().cast(pl.Int64)).otherwise(pl.col("d_len"))
-    refused = pl.col("intl") & (not allow_smtputf8)
-    if not allow_smtputf8:  # the message lists the distinct letters: made once per distinct set of them
-        frame = frame.with_columns(letters=pl.when(refused).then(pl.col("local").str.replace_all("[\\x00-\\x7F]+", "")))
-        sets = frame["letters"].drop_nulls().unique()
-        frame = frame.join(pl.DataFrame({"letters": sets, "bad": [
-            SMTPUTF8_MESSAGE + ", ".join(f"'{c}'" for c in sorted(set(x))) + "." for x in sets.to_list()]},
-            schema={"letters": pl.String, "bad": pl.String}), on="letters", how="left", maintain_order="left")
-    bad = pl.col("bad") if not allow_smtputf8 else pl.lit(None, pl.String)
+    size = pl.col("local").str.len_bytes().cast(pl.Int64) + 1 + pl.col("d_len")
     return frame.select(
         decided=pl.when(~pl.col("ok")).then(False)
         .when(refused).then(True)
         .when(domain == "").then(True)
-        .when(domain.str.starts_with("[") & domain.str.ends_with("]")).then(False)  # a domain literal
+        .when(pl.col("literal")).then(False)  # a domain literal
         .when(pl.col("d_error").is_not_null()).then(True)
         .otherwise(size <= 254)  # longer ones: email-validator's length messages
         .fill_null(False),
