@@ -319,7 +319,7 @@ class Validator:
     def _key_candidates(self, normalised: pl.DataFrame, issues: pl.DataFrame) -> pl.DataFrame:
         """Rows without errors and with a whole key: `_line`, the key, `_h` and `first` (the first
         line of the key in this batch)."""
-        errors = issues.filter(pl.col("severity") == "error")["line"].unique()
+        errors = issues.filter(pl.col("severity") == "error")["line"]  # is_in needs no unique (a hash pass less)
         ok = pl.all_horizontal([pl.col(k).is_not_null() for k in self.key])
         if errors.len():
             ok = ok & ~pl.col(LINE).is_in(errors.implode())
@@ -351,7 +351,8 @@ class Validator:
         keep = ~pl.col(LINE).is_in(reasons[LINE].implode())
         clean = normalised.filter(keep).select(LINE, *self.output_columns)
         rejected_rows = rows.filter(~keep).join(reasons, on=LINE, how="left")
-        rejected_bad = bad.select(LINE, RAW).join(reasons, on=LINE, how="left")
+        # most batches have no bad row: no join for them (it hashes every rejected line)
+        rejected_bad = bad.select(LINE, RAW).join(reasons, on=LINE, how="left") if bad.height else _NO_BAD
         rejects = self._rejected(rejected_rows, rejected_bad).sort(LINE)
         issues = issues.sort("line", nulls_last=False, maintain_order=True)
         return clean, rejects, issues
