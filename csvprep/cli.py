@@ -275,9 +275,11 @@ def clean(file: tuple[str, ...], output: str, rejects: str | None, engine: str, 
     if len(file) > 1:
         raise _fail("several sources need --engine ray: one process cleans one FILE")
     with progress_bar(o["quiet"]) as progress:
+        # the HTML grid's lines are collected only for an HTML report
         options = build_options(o, progress, out_delimiter=out_delimiter, line_ending=line_ending,
                                 max_rows=max_rows, max_bytes=parse_size(max_bytes) if max_bytes else None,
-                                output_format=output_format, report_rows=report_rows)
+                                output_format=output_format,
+                                report_rows=report_rows if wants_html(report_paths) else None)
         report = api.clean_file(file[0], output, **target(o), rejects=rejects, report_path=list(report_paths),
                                 options=options)
     if not o["quiet"]:

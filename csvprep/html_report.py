@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from .frames import detach
 from .issues import ISSUE_SCHEMA, LINE, RAW, conform
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class RowSampler:
                                  & ~pl.col(LINE).is_in(cells[LINE].implode())).select(LINE, RAW)
             if raw.height:
                 parts.append(raw)
-        self.parts.append(pl.concat(parts, how="diagonal_relaxed"))
+        self.parts.append(detach(pl.concat(parts, how="diagonal_relaxed")))  # not the batch's buffers
 
     def frame(self) -> pl.DataFrame:
         """`_line`, the columns in schema order and `_raw`, one row per collected line."""

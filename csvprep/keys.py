@@ -27,9 +27,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from .frames import detach
 from .issues import LINE
 
-SPILL_BYTES = 64 << 20
+SPILL_BYTES = 32 << 20  # key texts held in memory before they are written to a spill file
 MAX_RUN = 1 << 22  # keys a sorted run holds at most (a merge holds both runs and the result at once)
 MEMORY_RUN = 1 << 20  # a run of this many keys or more keeps their numbers in a file
 DENSE_READ = 4096  # hits in one run past which its whole numbers file is read at once, not one by one
@@ -178,7 +179,7 @@ class KeyIndex:
         """Record key values (columns `key` + `first`) not seen before."""
         if not new.height:
             return
-        texts = pl.DataFrame({"_t": key_text(new, self.key).shrink_to_fit(), "first": new["first"].cast(pl.Int64)})
+        texts = detach(pl.DataFrame({"_t": key_text(new, self.key), "first": new["first"].cast(pl.Int64)}))
         self.starts.append(self.count)
         self.stores.append(texts)
         self.in_memory += texts.estimated_size()
