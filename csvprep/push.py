@@ -148,7 +148,7 @@ class FileView:
         return -1
 
 
-READ_CHUNK, READ_ROWS = 8 << 20, 100_000  # bytes decoded at once, issues per stored batch when reading a report
+READ_CHUNK, READ_ROWS = 4 << 20, 20_000  # bytes decoded at once, issues per stored batch when reading a report
 
 
 def _read_issues(mm: FileView, start: int, end: int) -> IssueStore:
