@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .frames import detach
 from .issues import LINE
 
 SPILL_BYTES = 32 << 20  # key texts held in memory before they are written to a spill file
@@ -179,7 +178,7 @@ class KeyIndex:
         """Record key values (columns `key` + `first`) not seen before."""
         if not new.height:
             return
-        texts = detach(pl.DataFrame({"_t": key_text(new, self.key), "first": new["first"].cast(pl.Int64)}))
+        texts = pl.DataFrame({"_t": key_text(new, self.key).shrink_to_fit(), "first": new["first"].cast(pl.Int64)})
         self.starts.append(self.count)
         self.stores.append(texts)
         self.in_memory += texts.estimated_size()
@@ -243,9 +242,9 @@ class KeyIndex:
                 ends = f["_t"].str.len_bytes().cast(pl.Int64).cum_sum() + offset  # type: ignore[index]
                 starts = pl.concat([pl.Series([offset], dtype=pl.Int64), ends.head(f.height - 1)])  # type: ignore[union-attr]
                 offset = int(ends[-1])
-                records = pl.DataFrame({"o": starts, "f": f["first"]}).select(  # type: ignore[index]
-                    pl.concat_list("o", "f").alias("r")).explode("r")["r"]
-                fh.write(records.to_numpy().astype("<i8").tobytes())
+                records = np.empty((f.height, 2), dtype="<i8")  # (offset, first) pairs, row by row
+                records[:, 0], records[:, 1] = starts.to_numpy(), f["first"].to_numpy()  # type: ignore[index]
+                fh.write(records.tobytes())
             for f in stores:
                 fh.write(f["_t"].str.join("").item().encode("utf-8"))  # type: ignore[index]
         self.stores[first:] = [Spilled(path, n)]
