@@ -31,6 +31,14 @@ class OutputError(CsvprepError):
     """An output file cannot be written."""
 
 
+def working_files_error(exc: OSError) -> OutputError:
+    """A temporary working file (issues, key index) could not be written: where, and what to do."""
+    import tempfile
+
+    return OutputError(f"cannot write csvprep's working files in {tempfile.gettempdir()} ({exc.strerror or exc}): "
+                       "free some space there or set TMPDIR to a folder with room")
+
+
 class ConnectorError(CsvprepError):
     """A connector (database, form definition) could not be read."""
 

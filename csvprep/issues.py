@@ -10,6 +10,8 @@ from typing import IO, Any
 
 import polars as pl
 
+from .errors import working_files_error
+
 LINE = "_line"  # the source line of a row (header = 1), in every frame of rows
 RAW = "_raw"  # the raw text of a row that could not be split into cells
 REASONS = "_reasons"  # the rejects file's summary of a row's errors
@@ -138,9 +140,6 @@ class IssueStore:
         store.append_frame(frame)
         return store
 
-    def __len__(self) -> int:
-        return self.height
-
     @property
     def spilled(self) -> bool:
         """Whether some of the issues were written to the temporary file."""
@@ -176,15 +175,18 @@ class IssueStore:
         self._count(issues.height, tally(issues))
 
     def _spill(self) -> None:
-        if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="csvprep-issues-")  # noqa: SIM115 (kept open for the run)
-        fh = self._file
-        fh.seek(0, os.SEEK_END)
-        for i, (part, rows) in enumerate(self.parts):
-            if isinstance(part, bytes):
-                self.parts[i] = ((fh.tell(), len(part)), rows)
-                fh.write(part)
-        fh.flush()
+        try:
+            if self._file is None:  # deleted when closed, at the latest when the store is collected
+                self._file = tempfile.TemporaryFile(prefix="csvprep-issues-")  # noqa: SIM115 (kept open for the run)
+            fh = self._file
+            fh.seek(0, os.SEEK_END)
+            for i, (part, rows) in enumerate(self.parts):
+                if isinstance(part, bytes):
+                    fh.write(part)
+                    self.parts[i] = ((fh.tell() - len(part), len(part)), rows)
+            fh.flush()
+        except OSError as exc:
+            raise working_files_error(exc) from exc
         self._held = 0
 
     def _read(self, part: bytes | tuple[int, int] | pl.DataFrame) -> pl.DataFrame:
@@ -224,8 +226,3 @@ class IssueStore:
     def warnings(self) -> int:
         """The number of warning issues."""
         return sum(n for (_, sev), n in self.counts.items() if sev == WARNING)
-
-    def close(self) -> None:
-        """Delete the temporary file (also done when the store is garbage-collected)."""
-        if self._file is not None:
-            self._file.close()

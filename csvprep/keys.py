@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from .errors import working_files_error
 from .issues import LINE
 
 SPILL_BYTES = 32 << 20  # key texts held in memory before they are written to a spill file
@@ -90,7 +91,10 @@ class Run:
         self.path: Path | None = None
         if len(fp) >= MEMORY_RUN:
             self.path = folder() / f"run-{next(self._names)}.ids"
-            self.path.write_bytes(ids.to_numpy().astype("<u4").tobytes())
+            try:
+                self.path.write_bytes(ids.to_numpy().astype("<u4").tobytes())
+            except OSError as exc:
+                raise working_files_error(exc) from exc
             self.ids = None
 
     def __len__(self) -> int:
@@ -182,7 +186,7 @@ class KeyIndex:
         self.starts.append(self.count)
         self.stores.append(texts)
         self.in_memory += texts.estimated_size()
-        run = pl.DataFrame({"_f": fingerprint(key_hash(new, self.key).cast(pl.UInt64)),
+        run = pl.DataFrame({"_f": fingerprint(key_hash(new, self.key)),
                             "_id": pl.int_range(self.count, self.count + new.height, dtype=pl.UInt32, eager=True)})
         self.count += new.height
         run = run.sort("_f")
@@ -223,7 +227,10 @@ class KeyIndex:
     def _folder(self) -> Path:
         """The temporary folder of the spills and run files (removed with the index)."""
         if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="csvprep-keys-"))
+            try:
+                self._dir = Path(tempfile.mkdtemp(prefix="csvprep-keys-"))
+            except OSError as exc:
+                raise working_files_error(exc) from exc
             weakref.finalize(self, shutil.rmtree, self._dir, True)
         return self._dir
 
@@ -236,17 +243,20 @@ class KeyIndex:
         stores = [self.stores[i] for i in held]
         n = sum(f.height for f in stores)  # type: ignore[union-attr]
         path = self._folder() / f"{first}.keys"
-        with open(path, "wb") as fh:  # the (offset, first) records, then the texts: a store at a time
-            offset = 16 * n
-            for f in stores:
-                ends = f["_t"].str.len_bytes().cast(pl.Int64).cum_sum() + offset  # type: ignore[index]
-                starts = pl.concat([pl.Series([offset], dtype=pl.Int64), ends.head(f.height - 1)])  # type: ignore[union-attr]
-                offset = int(ends[-1])
-                records = np.empty((f.height, 2), dtype="<i8")  # (offset, first) pairs, row by row
-                records[:, 0], records[:, 1] = starts.to_numpy(), f["first"].to_numpy()  # type: ignore[index]
-                fh.write(records.tobytes())
-            for f in stores:
-                fh.write(f["_t"].str.join("").item().encode("utf-8"))  # type: ignore[index]
+        try:
+            with open(path, "wb") as fh:  # the (offset, first) records, then the texts: a store at a time
+                offset = 16 * n
+                for f in stores:
+                    ends = f["_t"].str.len_bytes().cast(pl.Int64).cum_sum() + offset  # type: ignore[index]
+                    starts = pl.concat([pl.Series([offset], dtype=pl.Int64), ends.head(f.height - 1)])  # type: ignore[union-attr]
+                    offset = int(ends[-1])
+                    records = np.empty((f.height, 2), dtype="<i8")  # (offset, first) pairs, row by row
+                    records[:, 0], records[:, 1] = starts.to_numpy(), f["first"].to_numpy()  # type: ignore[index]
+                    fh.write(records.tobytes())
+                for f in stores:
+                    fh.write(f["_t"].str.join("").item().encode("utf-8"))  # type: ignore[index]
+        except OSError as exc:
+            raise working_files_error(exc) from exc
         self.stores[first:] = [Spilled(path, n)]
         self.starts[first:] = [self.starts[first]]
         self.in_memory = 0

@@ -83,3 +83,23 @@ def test_issues_spilled_to_disk_give_the_same_report(tmp_path, monkeypatch):
     ref = kept.issues.with_row_index("_i").sort([pl.col("severity") != "error", ~whole, "_i"]).head(5)
     shown = [t for t in spilled.to_text(limit=5).splitlines() if t.startswith(("line ", "file"))]
     assert [t.split(":")[0] for t in shown] == [f"line {r['line']}, {r['column']}" for r in ref.iter_rows(named=True)]
+
+
+def test_no_room_for_the_working_files_is_one_clear_error(tmp_path, monkeypatch):
+    # the issues (and key texts) go to the temporary folder: when it cannot be written, the run
+    # stops with an OutputError naming the folder (the CLI's one line and exit code 2)
+    import tempfile
+
+    import pytest
+
+    import csvprep.issues as issues_mod
+    from csvprep.errors import OutputError
+
+    src = tmp_path / "c.csv"
+    src.write_text("C_EmailAddress,C_FirstName\n" + "".join(f"bad {i},P{i}\n" for i in range(50)), encoding="utf-8")
+    monkeypatch.setattr(issues_mod, "SPILL_BYTES", 1)
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))
+    with pytest.raises(OutputError, match="cannot write csvprep's working files in .*no-such-folder.*TMPDIR"):
+        csvprep.clean_file(src, tmp_path / "clean.csv", object="contact")
+    assert not (tmp_path / "clean.csv").exists()
